@@ -1,0 +1,53 @@
+"""Errors the seed tools raise: one class per condition, each with a hint saying what to do next."""
+
+from __future__ import annotations
+
+
+class SeedError(Exception):
+    """Base class: a condition the user can act on. `hint` says how."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(SeedError):
+    """A flag or config-file entry is malformed or names something that does not exist."""
+
+
+class ConnectionFailed(SeedError):
+    """The database server could not be reached or refused the login."""
+
+
+class UnknownTable(ConfigError):
+    """A table named in options or config is not in the database."""
+
+
+class UnknownColumn(ConfigError):
+    """A column named in options or config is not in its table."""
+
+
+class EmptySelection(SeedError):
+    """A table that has rows in the source would export none."""
+
+
+class UnbreakableCycle(SeedError):
+    """Tables reference each other in a way no load order can satisfy."""
+
+
+class FixtureError(SeedError):
+    """A fixture file or manifest is missing, malformed or damaged."""
+
+
+class SchemaDrift(SeedError):
+    """The fixtures and the target database disagree about tables or columns."""
+
+
+class LoadFailed(SeedError):
+    """The database rejected a row while loading; nothing was committed."""
