@@ -1,0 +1,259 @@
+"""The fixture directory on disk: one COPY-text TSV per table and a manifest.json.
+
+Below its header line, a TSV is exactly what `COPY ... TO STDOUT` emits: tab-separated fields,
+`\\N` for NULL, backslash escapes. This module knows nothing about databases.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import FixtureError
+from .schema_graph import ForeignKey, TableName
+
+FORMAT = "genonaut-seed/1"
+MANIFEST = "manifest.json"
+NULL = "\\N"
+
+_ESCAPES = {
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+}
+_UNESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
+
+
+def file_name(table: TableName) -> str:
+    """`users.tsv` in the public schema, `hr.employees.tsv` elsewhere."""
+    return f"{table.display}.tsv"
+
+
+def encode_field(value: str | None) -> str:
+    """One field in COPY text form: `\\N` for NULL, backslash escapes for control characters."""
+    if value is None:
+        return NULL
+    return "".join(_ESCAPES.get(ch, ch) for ch in value)
+
+
+def decode_field(text: str) -> str | None:
+    """The inverse of `encode_field`; also reads octal (`\\101`) and hex (`\\x41`) escapes."""
+    if text == NULL:
+        return None
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch != "\\":
+            out.append(ch)
+            i += 1
+            continue
+        if i + 1 >= len(text):
+            raise ValueError("a lone backslash ends the field")
+        nxt = text[i + 1]
+        if nxt in _UNESCAPES:
+            out.append(_UNESCAPES[nxt])
+            i += 2
+        elif nxt in "01234567":
+            digits = _take(text, i + 1, "01234567", 3)
+            out.append(chr(int(digits, 8)))
+            i += 1 + len(digits)
+        elif nxt == "x" and i + 2 < len(text) and text[i + 2] in "0123456789abcdefABCDEF":
+            digits = _take(text, i + 2, "0123456789abcdefABCDEF", 2)
+            out.append(chr(int(digits, 16)))
+            i += 2 + len(digits)
+        else:
+            # COPY takes any other backslashed character as itself.
+            out.append(nxt)
+            i += 2
+    return "".join(out)
+
+
+def _take(text: str, start: int, allowed: str, most: int) -> str:
+    end = start
+    while end < len(text) and end - start < most and text[end] in allowed:
+        end += 1
+    return text[start:end]
+
+
+def encode_row(values: Sequence[str | None]) -> str:
+    return "\t".join(encode_field(v) for v in values)
+
+
+def decode_row(line: str) -> list[str | None]:
+    return [decode_field(field) for field in line.split("\t")]
+
+
+@dataclass(frozen=True)
+class FixtureTable:
+    """One table's entry in the manifest."""
+
+    name: TableName
+    file: str
+    rows: int
+    columns: tuple[str, ...]
+    primary_key: tuple[str, ...] = ()
+    partition_of: TableName | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a fixture directory holds: tables in load order, the relations used, the schema."""
+
+    tables: tuple[FixtureTable, ...]
+    relations: tuple[ForeignKey, ...]
+    schema_fingerprint: str
+    format: str = FORMAT
+
+    def table(self, name: TableName) -> FixtureTable:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise FixtureError(f"the manifest lists no table {name}")
+
+    def to_json(self) -> str:
+        document = {
+            "format": self.format,
+            "schema_fingerprint": self.schema_fingerprint,
+            "tables": [
+                {
+                    "name": t.name.qualified,
+                    "file": t.file,
+                    "rows": t.rows,
+                    "columns": list(t.columns),
+                    "primary_key": list(t.primary_key),
+                    "partition_of": t.partition_of.qualified if t.partition_of else None,
+                }
+                for t in self.tables
+            ],
+            "relations": [
+                {
+                    "name": fk.name,
+                    "table": fk.table.qualified,
+                    "columns": list(fk.columns),
+                    "references": fk.referred_table.qualified,
+                    "referred_columns": list(fk.referred_columns),
+                    "virtual": fk.is_virtual,
+                    "when": fk.condition,
+                }
+                for fk in self.relations
+            ],
+        }
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, source: str = MANIFEST) -> Manifest:
+        try:
+            document = json.loads(text)
+            if document.get("format") != FORMAT:
+                raise FixtureError(
+                    f"{source}: format {document.get('format')!r} is not {FORMAT!r}",
+                    hint="re-export the fixtures with this version of the exporter",
+                )
+            tables = tuple(
+                FixtureTable(
+                    name=TableName.parse(t["name"]),
+                    file=str(t["file"]),
+                    rows=int(t["rows"]),
+                    columns=tuple(t["columns"]),
+                    primary_key=tuple(t.get("primary_key") or ()),
+                    partition_of=(
+                        TableName.parse(t["partition_of"]) if t.get("partition_of") else None
+                    ),
+                )
+                for t in document["tables"]
+            )
+            relations = tuple(
+                ForeignKey(
+                    name=str(r["name"]),
+                    table=TableName.parse(r["table"]),
+                    columns=tuple(r["columns"]),
+                    referred_table=TableName.parse(r["references"]),
+                    referred_columns=tuple(r["referred_columns"]),
+                    is_virtual=bool(r.get("virtual")),
+                    condition=r.get("when"),
+                )
+                for r in document.get("relations", ())
+            )
+            return cls(tables, relations, str(document["schema_fingerprint"]))
+        except FixtureError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise FixtureError(
+                f"{source} is damaged: {exc}",
+                hint="restore it from git (git checkout -- <dir>) or re-export the fixtures",
+            ) from exc
+
+
+def read_manifest(directory: Path) -> Manifest:
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise FixtureError(
+            f"no {MANIFEST} in {directory}",
+            hint="export fixtures first (make export-demo-seed), or name the right --input-dir",
+        )
+    return Manifest.from_json(path.read_text(encoding="utf-8"), str(path))
+
+
+def read_header(path: Path) -> tuple[str, ...]:
+    """The column names on a TSV's first line."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline()
+    except OSError as exc:
+        raise FixtureError(f"cannot read {path}: {exc.strerror}") from exc
+    if not first.endswith(b"\n"):
+        raise FixtureError(
+            f"{path}: the header line is missing or cut short",
+            hint="restore the file from git or re-export the fixtures",
+        )
+    try:
+        names = decode_row(first[:-1].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise FixtureError(f"{path}: line 1 (header) cannot be read: {exc}") from exc
+    if any(name is None or name == "" for name in names):
+        raise FixtureError(f"{path}: line 1 (header) has an empty column name")
+    return tuple(n for n in names if n is not None)
+
+
+def header_line(columns: Sequence[str]) -> bytes:
+    return (encode_row(columns) + "\n").encode("utf-8")
+
+
+@contextmanager
+def replace_directory(target: Path) -> Iterator[Path]:
+    """Yield a scratch directory beside `target`; swap it in only if the block succeeds.
+
+    A failure or an interruption leaves `target` as it was. Files of the old directory that the
+    new one does not have disappear with the swap.
+    """
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        yield scratch
+        os.chmod(scratch, 0o755)
+        if target.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.replace(target, retired / target.name)
+            try:
+                os.replace(scratch, target)
+            except BaseException:
+                os.replace(retired / target.name, target)
+                raise
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(scratch, target)
+    finally:
+        if scratch.exists():
+            shutil.rmtree(scratch, ignore_errors=True)
