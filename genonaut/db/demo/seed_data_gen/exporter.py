@@ -1,0 +1,246 @@
+"""Export a foreign-key-closed slice of a database as a fixture directory, and check one."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from psycopg2 import sql
+
+from .fixture_format import (
+    FixtureTable,
+    Manifest,
+    file_name,
+    header_line,
+    read_manifest,
+    replace_directory,
+)
+from .postgres import Session, Tracer, ident, read_schema, session
+from .schema_graph import Schema, TableName
+from .selection import CLOSURE, INCLUDE, LIMIT, Selection, key_in, select_rows
+from .settings import ExportSettings, rules_for, virtual_relations
+
+
+@dataclass(frozen=True)
+class TableReport:
+    table: TableName
+    rows: int
+    by_limit: int
+    by_closure: int
+    by_include: int
+    source_estimate: int
+
+
+@dataclass
+class ExportReport:
+    output_dir: Path
+    tables: list[TableReport] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    statements: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+    @property
+    def closure_rows(self) -> int:
+        return sum(t.by_closure for t in self.tables)
+
+    def as_table(self) -> str:
+        header = ("table", "rows", "closure", "include", "source (est.)")
+        lines = [
+            (
+                str(t.table),
+                str(t.rows),
+                str(t.by_closure),
+                str(t.by_include),
+                f"{t.source_estimate:,}",
+            )
+            for t in self.tables
+        ]
+        lines.append(
+            (
+                "total",
+                str(self.rows),
+                str(self.closure_rows),
+                str(sum(t.by_include for t in self.tables)),
+                f"{sum(t.source_estimate for t in self.tables):,}",
+            )
+        )
+        widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+
+        def fmt(row: tuple[str, ...]) -> str:
+            cells = [row[0].ljust(widths[0])] + [
+                c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+            ]
+            return "  ".join(cells).rstrip()
+
+        rule = "  ".join("-" * w for w in widths)
+        body = [fmt(header), rule, *map(fmt, lines[:-1]), rule, fmt(lines[-1])]
+        body.append(
+            f"{len(self.tables)} tables, {self.rows} rows ({self.closure_rows} added by closure) "
+            f"in {self.seconds:.2f}s with {self.statements} statements -> {self.output_dir}"
+        )
+        return "\n".join(body + self.notes)
+
+
+def export_seed(
+    settings: ExportSettings,
+    *,
+    on_table: Callable[[TableName, int], None] | None = None,
+    tracer: Tracer | None = None,
+) -> ExportReport:
+    """Write the seed into `settings.output_dir`, replacing what was there only on success.
+
+    Example: `export_seed(ExportSettings("postgresql://localhost/genonaut_demo"))`.
+    The source is read in one REPEATABLE READ READ ONLY transaction and never written to.
+    """
+    started = time.perf_counter()
+    report = ExportReport(settings.output_dir)
+    with session(settings.database_url, read_only=True, tracer=tracer) as db:
+        schema = _schema_with_virtuals(db, settings)
+        rules = rules_for(schema, settings)
+        selection = select_rows(db, schema, rules, on_table)
+        report.notes.extend(f"note: {n}" for n in selection.dropped)
+        with replace_directory(settings.output_dir) as scratch:
+            manifest = _write(db, schema, selection, scratch, report)
+            (scratch / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+        db.conn.rollback()
+        report.statements = db.statements
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _schema_with_virtuals(db: Session, settings: ExportSettings) -> Schema:
+    schema = read_schema(db)
+    return schema.with_relations(virtual_relations(schema, settings))
+
+
+def _write(
+    db: Session, schema: Schema, selection: Selection, directory: Path, report: ExportReport
+) -> Manifest:
+    entries: list[FixtureTable] = []
+    for group in selection.order:
+        for leaf in group:
+            pick = selection.picks[leaf]
+            table = schema.table(leaf)
+            columns = tuple(c.name for c in table.stored_columns)
+            path = directory / file_name(leaf)
+            with path.open("wb") as sink:
+                sink.write(header_line(columns))
+                if pick.rows:
+                    proj = pick.projection
+                    types = ["tid" if c == "ctid" else table.column(c).type for c in proj.identity]
+                    clause, params = key_in(proj.identity, types, pick.rows)
+                    query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {}").format(
+                        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+                        ident(leaf),
+                        clause,
+                        _file_order(schema, leaf),
+                    )
+                    db.copy_out(query, params, sink)
+            entries.append(
+                FixtureTable(
+                    name=leaf,
+                    file=file_name(leaf),
+                    rows=len(pick.rows),
+                    columns=columns,
+                    primary_key=table.primary_key,
+                    partition_of=table.partition_of,
+                )
+            )
+            report.tables.append(
+                TableReport(
+                    table=leaf,
+                    rows=len(pick.rows),
+                    by_limit=pick.count(LIMIT),
+                    by_closure=pick.count(CLOSURE),
+                    by_include=pick.count(INCLUDE),
+                    source_estimate=table.estimated_rows,
+                )
+            )
+    names = [e.name for e in entries]
+    relations = tuple(
+        fk
+        for fk in schema.foreign_keys
+        if any(leaf in names for leaf in schema.leaves(fk.table)) or fk.is_virtual
+    )
+    return Manifest(tuple(entries), relations, schema.fingerprint(_with_parents(schema, names)))
+
+
+def _file_order(schema: Schema, leaf: TableName) -> sql.Composable:
+    """Primary-key order in the "C" collation, so files do not depend on the server's locale."""
+    table = schema.table(leaf)
+    columns = table.primary_key or tuple(c.name for c in table.stored_columns)
+    parts: list[sql.Composable] = []
+    for name in columns:
+        column = table.column(name)
+        if not table.primary_key:
+            parts.append(sql.SQL('{}::text COLLATE "C"').format(sql.Identifier(name)))
+        elif column.is_collatable:
+            parts.append(sql.SQL('{} COLLATE "C"').format(sql.Identifier(name)))
+        else:
+            parts.append(sql.Identifier(name))
+    return sql.SQL(", ").join(parts)
+
+
+def _with_parents(schema: Schema, leaves: list[TableName]) -> set[TableName]:
+    return {a for leaf in leaves for a in schema.ancestors(leaf)}
+
+
+@dataclass
+class FreshnessReport:
+    """How committed fixtures compare with the current schema."""
+
+    added: list[TableName] = field(default_factory=list)
+    dropped: list[TableName] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+
+    @property
+    def is_stale(self) -> bool:
+        return bool(self.added or self.dropped or self.changed)
+
+    def as_text(self, directory: Path) -> str:
+        if not self.is_stale:
+            return f"{directory}: fixtures match the current schema"
+        lines = [f"{directory}: fixtures are stale"]
+        lines += [f"  table added:   {t}" for t in self.added]
+        lines += [f"  table dropped: {t}" for t in self.dropped]
+        lines += [f"  changed:       {c}" for c in self.changed]
+        lines.append("  refresh them: make export-demo-seed (or make refresh-test-seed-from-demo)")
+        return "\n".join(lines)
+
+
+def check_fixtures(settings: ExportSettings, *, tracer: Tracer | None = None) -> FreshnessReport:
+    """Compare the fixtures in `settings.output_dir` with the source's current schema."""
+    manifest = read_manifest(settings.output_dir)
+    report = FreshnessReport()
+    with session(settings.database_url, read_only=True, tracer=tracer) as db:
+        schema = _schema_with_virtuals(db, settings)
+        wanted = set(rules_for(schema, settings).tables)
+    have = {t.name: t for t in manifest.tables}
+    report.added = sorted(wanted - set(have))
+    report.dropped = sorted(set(have) - wanted)
+    for name in sorted(wanted & set(have)):
+        now = tuple(c.name for c in schema.table(name).stored_columns)
+        if now != have[name].columns:
+            gone = [c for c in have[name].columns if c not in now]
+            new = [c for c in now if c not in have[name].columns]
+            detail = "; ".join(
+                part
+                for part in (
+                    f"columns dropped: {', '.join(gone)}" if gone else "",
+                    f"columns added: {', '.join(new)}" if new else "",
+                    "column order changed" if not gone and not new else "",
+                )
+                if part
+            )
+            report.changed.append(f"{name}: {detail}")
+    if not report.is_stale:
+        fingerprint = schema.fingerprint(_with_parents(schema, sorted(wanted)))
+        if fingerprint != manifest.schema_fingerprint:
+            report.changed.append("column types, keys or relations differ (schema fingerprint)")
+    return report

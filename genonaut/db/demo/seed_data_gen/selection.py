@@ -1,0 +1,500 @@
+"""Which rows go into the seed: limits, filters, includes, and closure over foreign keys.
+
+The plan runs inside the database, one table at a time in dependency order, with batched
+queries (`= ANY(array)`, joins against `unnest`): never a query per row. The client keeps
+only the keys of the chosen rows, so its memory follows the seed, not the source.
+
+For each table:
+1. rows whose references all point at rows already chosen, first by primary key;
+2. only if there are none: rows that satisfy one reference, grouped by the others so that few
+   new parents are needed; failing that, any rows, grouped by their references;
+3. one row per nullable or conditional relation that is set in the source but not yet in the
+   seed, so tests can follow every join;
+4. every row the chosen rows reference is pulled in, recursively (closure).
+`include` rows come first, with everything that references them, and do not count against
+the limit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg2 import sql
+
+from .errors import ConfigError, EmptySelection, UnknownColumn
+from .postgres import Session, ident
+from .schema_graph import ForeignKey, Schema, Table, TableName, dependency_order, leaf_edges
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str | None, ...]
+OnTable = Callable[[TableName, int], None]
+
+LIMIT = "limit"
+CLOSURE = "closure"
+INCLUDE = "include"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the user asked for, resolved against the schema."""
+
+    tables: tuple[TableName, ...]
+    default_limit: int = 100
+    limits: Mapping[TableName, int] = field(default_factory=dict)
+    where: Mapping[TableName, str] = field(default_factory=dict)
+    include: tuple[tuple[TableName, str], ...] = ()
+
+    def limit(self, table: TableName) -> int:
+        return self.limits.get(table, self.default_limit)
+
+
+@dataclass
+class _Row:
+    ident: Key
+    refs: tuple[Key | None, ...]  # per outgoing relation: the referenced key, None when unset
+    keys: tuple[Key, ...]  # per referred key of this table: this row's values
+    origin: str
+
+
+@dataclass(frozen=True)
+class Projection:
+    """What the plan reads of a table's rows: identity, outgoing references, referred keys."""
+
+    table: Table
+    identity: tuple[str, ...]
+    relations: tuple[ForeignKey, ...]
+    keys: tuple[tuple[str, ...], ...]
+
+    @property
+    def uses_ctid(self) -> bool:
+        return not self.table.primary_key
+
+    def select_list(self) -> sql.Composable:
+        parts: list[sql.Composable] = [
+            sql.SQL("ARRAY[{}]").format(sql.SQL(", ").join(_as_text(c) for c in self.identity))
+        ]
+        for fk in self.relations:
+            parts.append(
+                sql.SQL("CASE WHEN {} THEN ARRAY[{}] END").format(
+                    applies(fk), sql.SQL(", ").join(_as_text(c) for c in fk.columns)
+                )
+            )
+        for key in self.keys:
+            parts.append(sql.SQL("ARRAY[{}]").format(sql.SQL(", ").join(_as_text(c) for c in key)))
+        return sql.SQL(", ").join(parts)
+
+    def order_by(self) -> sql.Composable:
+        """Primary-key order; all columns as text for a table without one (deterministic)."""
+        if self.table.primary_key:
+            return sql.SQL(", ").join(sql.Identifier(c) for c in self.table.primary_key)
+        return sql.SQL(", ").join(
+            sql.SQL('{}::text COLLATE "C"').format(sql.Identifier(c.name))
+            for c in self.table.columns
+        )
+
+
+def user_sql(text: str) -> sql.Composable:
+    """A condition written by the user, as a fragment of a statement that also takes %s."""
+    return sql.SQL(text.replace("%", "%%"))
+
+
+def _as_text(column: str) -> sql.Composable:
+    if column == "ctid":
+        return sql.SQL("ctid::text")
+    return sql.SQL("{}::text").format(sql.Identifier(column))
+
+
+def applies(fk: ForeignKey) -> sql.Composable:
+    """True where a row references something: all columns set and the condition holds."""
+    tests = [sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in fk.columns]
+    if fk.condition:
+        tests.append(sql.SQL("({}) IS TRUE").format(user_sql(fk.condition)))
+    return sql.SQL("({})").format(sql.SQL(" AND ").join(tests))
+
+
+def key_in(
+    columns: Sequence[str], types: Sequence[str], values: Iterable[Key], *, negate: bool = False
+) -> tuple[sql.Composable, list[Any]]:
+    """`(columns) IN (values)`, the values sent as text arrays and cast to the column types."""
+    rows = sorted(set(values), key=_sort_key)
+    if list(columns) == ["ctid"]:
+        op = "<> ALL" if negate else "= ANY"
+        return sql.SQL(f"ctid {op}(%s::tid[])"), [[r[0] for r in rows]]
+    if len(columns) == 1:
+        op = "<> ALL" if negate else "= ANY"
+        return (
+            sql.SQL(f"{{}} {op}(%s::text[]::{types[0]}[])").format(sql.Identifier(columns[0])),
+            [[r[0] for r in rows]],
+        )
+    names = [sql.Identifier(f"k{i}") for i in range(len(columns))]
+    clause = sql.SQL("({}) {} (SELECT {} FROM unnest({}) AS u({}))").format(
+        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.SQL("NOT IN" if negate else "IN"),
+        sql.SQL(", ").join(
+            sql.SQL(f"u.{{}}::{t}").format(n) for n, t in zip(names, types, strict=True)
+        ),
+        sql.SQL(", ").join(sql.SQL("%s::text[]") for _ in columns),
+        sql.SQL(", ").join(names),
+    )
+    return clause, [[r[i] for r in rows] for i in range(len(columns))]
+
+
+def _sort_key(key: Key) -> tuple[str, ...]:
+    return tuple("" if v is None else v for v in key)
+
+
+@dataclass
+class TablePick:
+    """The rows chosen from one table, by identity, with how each came in."""
+
+    projection: Projection
+    rows: dict[Key, _Row] = field(default_factory=dict)
+
+    def count(self, origin: str) -> int:
+        return sum(1 for r in self.rows.values() if r.origin == origin)
+
+    @property
+    def identities(self) -> list[Key]:
+        return sorted(self.rows, key=_sort_key)
+
+
+@dataclass
+class Selection:
+    picks: dict[TableName, TablePick]
+    order: list[tuple[TableName, ...]]
+    dropped: list[str] = field(default_factory=list)
+
+
+class Planner:
+    """Chooses the rows of every table; see the module docstring for the rules."""
+
+    def __init__(
+        self, db: Session, schema: Schema, rules: Rules, on_table: OnTable | None = None
+    ) -> None:
+        self.db = db
+        self.schema = schema
+        self.rules = rules
+        self.on_table = on_table
+        self.edges = leaf_edges(schema, rules.tables)
+        self.order = dependency_order(rules.tables, self.edges)
+        self.picks = {t: TablePick(self._projection(t)) for t in rules.tables}
+        self.done: set[TableName] = set()
+        # Referenced keys the source does not have (a virtual relation over untidy data).
+        self.absent: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
+
+    def _projection(self, leaf: TableName) -> Projection:
+        table = self.schema.table(leaf)
+        relations = self.schema.relations_from(leaf)
+        keys = sorted({fk.referred_columns for fk in self.schema.relations_to(leaf)})
+        identity = table.primary_key or ("ctid",)
+        return Projection(table, identity, relations, tuple(keys))
+
+    # -- the plan ---------------------------------------------------------------------------
+
+    def run(self) -> Selection:
+        self._check_filters()
+        for table, condition in self.rules.include:
+            self._include(table, condition)
+        for group in self.order:
+            for leaf in group:
+                self._choose(leaf)
+                self._close()
+                self.done.add(leaf)
+                if self.on_table is not None:
+                    self.on_table(leaf, len(self.picks[leaf].rows))
+        dropped = self._drop_dangling()
+        self._check_not_empty()
+        return Selection(self.picks, self.order, dropped)
+
+    def _choose(self, leaf: TableName) -> None:
+        pick = self.picks[leaf]
+        proj = pick.projection
+        want = self.rules.limit(leaf) - sum(1 for r in pick.rows.values() if r.origin != INCLUDE)
+        if want > 0:
+            usable = [fk for fk in proj.relations if self._is_constrainable(fk, leaf)]
+            sats = {fk.name: self._satisfied(fk) for fk in usable}
+            # 1. Every reference points at a row already chosen: no closure needed.
+            self._take(leaf, list(sats.values()), proj.order_by(), want)
+            if not pick.rows:
+                if self._is_empty(leaf):
+                    return
+                # 2. No such row: one reference satisfied, grouped by the others' values so
+                # that the rows share few new parents.
+                for fk in usable:
+                    others = [c for f in usable if f is not fk for c in f.columns]
+                    if self._take(leaf, [sats[fk.name]], _grouped(others, proj), want):
+                        break
+            if not pick.rows:
+                # 3. Anything, grouped by references, and the parents come along.
+                grouped = _grouped([c for f in proj.relations for c in f.columns], proj)
+                self._take(leaf, [], grouped, want)
+        self._cover(leaf)
+
+    def _is_empty(self, leaf: TableName) -> bool:
+        query = sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(ident(leaf))
+        return bool(self.db.fetch(query, [])[0][0])
+
+    def _is_constrainable(self, fk: ForeignKey, leaf: TableName) -> bool:
+        targets = self.schema.leaves(fk.referred_table)
+        return leaf not in targets and all(t in self.done for t in targets)
+
+    def _satisfied(self, fk: ForeignKey) -> tuple[sql.Composable, list[Any]]:
+        """Rows whose reference is unset or points at a row already chosen."""
+        chosen = self._chosen_keys(fk.referred_table, fk.referred_columns)
+        table = self.schema.table(fk.table)
+        types = [table.column(c).type for c in fk.columns]
+        if not chosen:
+            return sql.SQL("NOT {}").format(applies(fk)), []
+        clause, params = key_in(fk.columns, types, chosen)
+        return sql.SQL("(NOT {} OR {})").format(applies(fk), clause), params
+
+    def _chosen_keys(self, table: TableName, columns: tuple[str, ...]) -> set[Key]:
+        found: set[Key] = set()
+        for leaf in self.schema.leaves(table):
+            pick = self.picks[leaf]
+            index = pick.projection.keys.index(columns)
+            found.update(r.keys[index] for r in pick.rows.values())
+        return found
+
+    def _take(
+        self,
+        leaf: TableName,
+        filters: list[tuple[sql.Composable, list[Any]]],
+        order: sql.Composable,
+        limit: int,
+        origin: str = LIMIT,
+    ) -> int:
+        """Add up to `limit` rows matching all `filters` that are not chosen yet."""
+        pick = self.picks[leaf]
+        proj = pick.projection
+        clauses: list[sql.Composable] = []
+        params: list[Any] = []
+        condition = self.rules.where.get(leaf)
+        if condition and origin != CLOSURE:
+            clauses.append(sql.SQL("({})").format(user_sql(condition)))
+        for clause, values in filters:
+            clauses.append(clause)
+            params.extend(values)
+        if pick.rows:
+            types = [_column_type(proj.table, c) for c in proj.identity]
+            clause, values = key_in(proj.identity, types, pick.rows, negate=True)
+            clauses.append(clause)
+            params.extend(values)
+        query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
+            proj.select_list(),
+            ident(leaf),
+            sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("true"),
+            order,
+            sql.Literal(limit),
+        )
+        return self._add(leaf, self.db.fetch(query, params), origin)
+
+    def _add(self, leaf: TableName, rows: list[tuple[Any, ...]], origin: str) -> int:
+        pick = self.picks[leaf]
+        count_refs = len(pick.projection.relations)
+        added = 0
+        for raw in rows:
+            key = tuple(raw[0])
+            if key in pick.rows:
+                continue
+            refs = tuple(None if v is None else tuple(v) for v in raw[1 : 1 + count_refs])
+            keys = tuple(tuple(v) for v in raw[1 + count_refs :])
+            pick.rows[key] = _Row(key, refs, keys, origin)
+            added += 1
+        return added
+
+    def _cover(self, leaf: TableName) -> None:
+        """One row for each optional relation that has data but no row in the seed yet."""
+        pick = self.picks[leaf]
+        proj = pick.projection
+        usable = [fk for fk in proj.relations if self._is_constrainable(fk, leaf)]
+        for index, fk in enumerate(proj.relations):
+            if any(r.refs[index] is not None for r in pick.rows.values()):
+                continue
+            is_optional = fk.condition or any(proj.table.column(c).is_nullable for c in fk.columns)
+            if not is_optional:
+                continue  # every row references something, so this is covered if rows exist
+            set_here: tuple[sql.Composable, list[Any]] = (applies(fk), [])
+            others = [self._satisfied(f) for f in usable if f is not fk]
+            order = proj.order_by()
+            if not self._take(leaf, [set_here, *others], order, 1) and others:
+                self._take(leaf, [set_here], order, 1)
+
+    def _close(self) -> None:
+        """Pull in every row that a chosen row references, until nothing is missing."""
+        while True:
+            missing = self._missing()
+            if not missing:
+                return
+            for (table, columns), keys in sorted(missing.items()):
+                found: set[Key] = set()
+                for leaf in self.schema.leaves(table):
+                    proj = self.picks[leaf].projection
+                    types = [proj.table.column(c).type for c in columns]
+                    clause, params = key_in(columns, types, keys)
+                    index = proj.keys.index(columns)
+                    query = sql.SQL("SELECT {} FROM {} WHERE {}").format(
+                        proj.select_list(), ident(leaf), clause
+                    )
+                    self._add(leaf, self.db.fetch(query, params), CLOSURE)
+                    found.update(r.keys[index] for r in self.picks[leaf].rows.values())
+                gone = keys - found
+                if gone:
+                    self.absent.setdefault((table, columns), set()).update(gone)
+
+    def _missing(self) -> dict[tuple[TableName, tuple[str, ...]], set[Key]]:
+        missing: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
+        present: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
+        for pick in self.picks.values():
+            for index, fk in enumerate(pick.projection.relations):
+                target = (fk.referred_table, fk.referred_columns)
+                if target not in present:
+                    present[target] = self._chosen_keys(*target) | self.absent.get(target, set())
+                for row in pick.rows.values():
+                    ref = row.refs[index]
+                    if ref is not None and ref not in present[target]:
+                        missing.setdefault(target, set()).add(ref)
+        return missing
+
+    def _include(self, table: TableName, condition: str) -> None:
+        """Rows the user wants, plus everything that references them, recursively."""
+        frontier: dict[TableName, set[Key]] = {}
+        for leaf in self.schema.leaves(table):
+            proj = self.picks[leaf].projection
+            query = sql.SQL("SELECT {} FROM {} WHERE ({}) ORDER BY {}").format(
+                proj.select_list(), ident(leaf), user_sql(condition), proj.order_by()
+            )
+            before = set(self.picks[leaf].rows)
+            self._add(leaf, self.db.fetch(query, []), INCLUDE)
+            frontier[leaf] = set(self.picks[leaf].rows) - before
+        while any(frontier.values()):
+            next_frontier: dict[TableName, set[Key]] = {}
+            for parent, new in sorted(frontier.items()):
+                if not new:
+                    continue
+                parent_pick = self.picks[parent]
+                for fk in self.schema.relations_to(parent):
+                    index = parent_pick.projection.keys.index(fk.referred_columns)
+                    keys = {parent_pick.rows[k].keys[index] for k in new}
+                    keys = {k for k in keys if None not in k}
+                    for child in self.schema.leaves(fk.table):
+                        if child not in self.picks or not keys:
+                            continue
+                        child_table = self.schema.table(child)
+                        types = [child_table.column(c).type for c in fk.columns]
+                        clause, params = key_in(fk.columns, types, keys)
+                        proj = self.picks[child].projection
+                        query = sql.SQL("SELECT {} FROM {} WHERE {} AND {}").format(
+                            proj.select_list(), ident(child), applies(fk), clause
+                        )
+                        before = set(self.picks[child].rows)
+                        self._add(child, self.db.fetch(query, params), INCLUDE)
+                        added = set(self.picks[child].rows) - before
+                        next_frontier.setdefault(child, set()).update(added)
+            frontier = next_frontier
+        self._close()
+
+    # -- checks -----------------------------------------------------------------------------
+
+    def _check_filters(self) -> None:
+        """Run every user-written condition once on no rows, to report mistakes up front."""
+        checks = [(t, c, "--where") for t, c in self.rules.where.items()]
+        checks += [(t, c, "--include") for t, c in self.rules.include]
+        for leaf in self.rules.tables:
+            for fk in self.picks[leaf].projection.relations:
+                if fk.condition:
+                    checks.append((leaf, fk.condition, f"the condition of relation {fk.name}"))
+        for table, condition, origin in checks:
+            query = sql.SQL("SELECT 1 FROM {} WHERE ({}) LIMIT 0").format(
+                ident(table), user_sql(condition)
+            )
+            self.db.execute("SAVEPOINT check_filter")
+            try:
+                self.db.fetch(query, [])
+            except Exception as exc:
+                self.db.execute("ROLLBACK TO SAVEPOINT check_filter")
+                message = str(exc).strip().splitlines()[0]
+                error = UnknownColumn if "column" in message else ConfigError
+                raise error(
+                    f"{origin} on {table}: {condition!r} is not valid SQL there: {message}",
+                    hint=f"write a condition over the columns of {table}",
+                ) from exc
+            self.db.execute("RELEASE SAVEPOINT check_filter")
+
+    def _drop_dangling(self) -> list[str]:
+        """Remove rows whose reference the source itself cannot satisfy, and say so."""
+        notes: list[str] = []
+        while True:
+            present: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
+            removed = False
+            for leaf, pick in sorted(self.picks.items()):
+                for index, fk in enumerate(pick.projection.relations):
+                    target = (fk.referred_table, fk.referred_columns)
+                    if target not in present:
+                        present[target] = self._chosen_keys(*target)
+                    bad = [
+                        k
+                        for k, r in pick.rows.items()
+                        if r.refs[index] is not None and r.refs[index] not in present[target]
+                    ]
+                    for k in bad:
+                        del pick.rows[k]
+                    if bad:
+                        removed = True
+                        present.clear()
+                        notes.append(
+                            f"{leaf}: left out {len(bad)} row(s) whose {fk.describe()} "
+                            "matches no row in the source"
+                        )
+            if not removed:
+                return notes
+
+    def _check_not_empty(self) -> None:
+        for leaf, pick in sorted(self.picks.items()):
+            if pick.rows:
+                continue
+            if self._is_empty(leaf):
+                continue
+            condition = self.rules.where.get(leaf)
+            if condition:
+                raise EmptySelection(
+                    f"{leaf} has rows but none match --where {condition!r}",
+                    hint=f"loosen the condition, or leave {leaf} out with --exclude",
+                )
+            raise EmptySelection(
+                f"{leaf} has rows but none could be exported: every row references a row the "
+                "source does not have",
+                hint="check the virtual relations in the config file",
+            )
+
+
+def _grouped(columns: Sequence[str], proj: Projection) -> sql.Composable:
+    """Order by reference columns first (children of one parent together), then by key."""
+    seen: list[str] = []
+    for column in columns:
+        if column not in seen:
+            seen.append(column)
+    if not seen:
+        return proj.order_by()
+    return sql.SQL("{}, {}").format(
+        sql.SQL(", ").join(sql.SQL("{} NULLS LAST").format(sql.Identifier(c)) for c in seen),
+        proj.order_by(),
+    )
+
+
+def _column_type(table: Table, column: str) -> str:
+    return "tid" if column == "ctid" else table.column(column).type
+
+
+def select_rows(
+    db: Session, schema: Schema, rules: Rules, on_table: OnTable | None = None
+) -> Selection:
+    """Choose the seed's rows. `db` must be inside one REPEATABLE READ transaction.
+
+    Example: `select_rows(db, read_schema(db), Rules(tables=schema.data_tables))`.
+    """
+    return Planner(db, schema, rules, on_table).run()
