@@ -1,0 +1,148 @@
+"""The fixture format: COPY text codec, manifest, header, atomic directory swap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from genonaut.db.demo.seed_data_gen.errors import FixtureError
+from genonaut.db.demo.seed_data_gen.fixture_format import (
+    FixtureTable,
+    Manifest,
+    decode_field,
+    decode_row,
+    encode_field,
+    encode_row,
+    file_name,
+    header_line,
+    read_header,
+    read_manifest,
+    replace_directory,
+)
+from genonaut.db.demo.seed_data_gen.schema_graph import ForeignKey, TableName
+
+# Text PostgreSQL can store: any character but NUL.
+_text = st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)))
+_field = st.none() | _text
+
+
+@given(_field)
+def test_field_round_trip(value: str | None) -> None:
+    assert decode_field(encode_field(value)) == value
+
+
+@given(st.lists(_field, min_size=1))
+def test_row_round_trip(values: list[str | None]) -> None:
+    line = encode_row(values)
+    assert "\n" not in line
+    assert decode_row(line) == values
+
+
+def test_null_and_empty_string_differ() -> None:
+    assert encode_field(None) == "\\N"
+    assert encode_field("") == ""
+    assert encode_field("\\N") == "\\\\N"
+    assert decode_field("\\\\N") == "\\N"
+
+
+def test_special_characters_are_escaped_like_copy() -> None:
+    assert encode_field("a\tb\nc\\d\re") == "a\\tb\\nc\\\\d\\re"
+
+
+def test_decode_reads_octal_and_hex_escapes() -> None:
+    assert decode_field("\\101\\x42") == "AB"
+
+
+def test_decode_rejects_a_trailing_backslash() -> None:
+    with pytest.raises(ValueError):
+        decode_field("abc\\")
+
+
+def test_file_names_qualify_only_outside_public() -> None:
+    assert file_name(TableName("public", "users")) == "users.tsv"
+    assert file_name(TableName("hr", "employees")) == "hr.employees.tsv"
+
+
+def _manifest() -> Manifest:
+    users = TableName("public", "users")
+    return Manifest(
+        tables=(
+            FixtureTable(users, "users.tsv", 2, ("id", "name"), ("id",)),
+            FixtureTable(
+                TableName("public", "items"),
+                "items.tsv",
+                1,
+                ("id", "user_id"),
+                ("id",),
+                TableName("public", "all_items"),
+            ),
+        ),
+        relations=(
+            ForeignKey("fk", TableName("public", "items"), ("user_id",), users, ("id",)),
+            ForeignKey(
+                "virtual:x",
+                TableName("public", "items"),
+                ("user_id",),
+                users,
+                ("id",),
+                is_virtual=True,
+                condition="kind = 'a'",
+            ),
+        ),
+        schema_fingerprint="sha256:abc",
+    )
+
+
+def test_manifest_round_trip(tmp_path: Path) -> None:
+    manifest = _manifest()
+    (tmp_path / "manifest.json").write_text(manifest.to_json())
+    assert read_manifest(tmp_path) == manifest
+
+
+def test_damaged_manifest_is_a_fixture_error(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text('{"format": "genonaut-seed/1", "tables": [')
+    with pytest.raises(FixtureError, match="damaged"):
+        read_manifest(tmp_path)
+
+
+def test_missing_manifest_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(FixtureError) as info:
+        read_manifest(tmp_path)
+    assert "export" in info.value.hint
+
+
+def test_header_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "t.tsv"
+    path.write_bytes(header_line(["id", "odd\tname"]) + b"1\tx\n")
+    assert read_header(path) == ("id", "odd\tname")
+
+
+def test_header_cut_short_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.tsv"
+    path.write_bytes(b"id\tna")
+    with pytest.raises(FixtureError, match="cut short"):
+        read_header(path)
+
+
+def test_replace_directory_swaps_on_success(tmp_path: Path) -> None:
+    target = tmp_path / "seed"
+    target.mkdir()
+    (target / "old_table.tsv").write_text("old")
+    with replace_directory(target) as scratch:
+        (scratch / "new_table.tsv").write_text("new")
+    assert sorted(p.name for p in target.iterdir()) == ["new_table.tsv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["seed"]
+
+
+def test_replace_directory_keeps_the_old_files_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "seed"
+    target.mkdir()
+    (target / "users.tsv").write_text("precious")
+    with pytest.raises(RuntimeError), replace_directory(target) as scratch:
+        (scratch / "users.tsv").write_text("half written")
+        raise RuntimeError("interrupted")
+    assert (target / "users.tsv").read_text() == "precious"
+    assert [p.name for p in tmp_path.iterdir()] == ["seed"]
