@@ -172,13 +172,14 @@ def _write(
 
 
 def _file_order(schema: Schema, leaf: TableName) -> sql.Composable:
-    """Primary-key order in the "C" collation, so files do not depend on the server's locale."""
+    """Primary-key order (all columns without one), text in the "C" collation, so that files
+    do not depend on the server's locale."""
     table = schema.table(leaf)
     columns = table.primary_key or tuple(c.name for c in table.stored_columns)
     parts: list[sql.Composable] = []
     for name in columns:
         column = table.column(name)
-        if not table.primary_key:
+        if not column.is_sortable:
             parts.append(sql.SQL('{}::text COLLATE "C"').format(sql.Identifier(name)))
         elif column.is_collatable:
             parts.append(sql.SQL('{} COLLATE "C"').format(sql.Identifier(name)))

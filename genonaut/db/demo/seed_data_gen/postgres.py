@@ -174,9 +174,16 @@ SELECT json_build_object(
                  WHERE i.inhrelid = r.oid AND r.relispartition),
       'columns', (SELECT json_agg(json_build_array(
                       a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
-                      a.attgenerated <> '', a.attidentity, a.attcollation <> 0)
+                      a.attgenerated <> '', a.attidentity, a.attcollation <> 0,
+                      -- Sortable as it is: json, xml, point and arrays are sorted as text.
+                      ty.typcategory <> 'A' AND EXISTS (
+                          SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
+                          WHERE am.amname = 'btree' AND oc.opcdefault AND oc.opcintype IN (
+                              ty.oid, ty.typbasetype,
+                              CASE ty.typtype WHEN 'e' THEN 'anyenum'::regtype
+                                              WHEN 'r' THEN 'anyrange'::regtype END)))
                     ORDER BY a.attnum)
-                  FROM pg_attribute a
+                  FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
                   WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped),
       'primary_key', (SELECT json_agg(a.attname ORDER BY k.ord)
                       FROM pg_constraint con,
@@ -253,6 +260,7 @@ def read_schema(db: Session, schemas: Sequence[str] | None = None) -> Schema:
                     is_generated=c[3],
                     identity=c[4],
                     is_collatable=c[5],
+                    is_sortable=c[6],
                 )
                 for c in t["columns"] or ()
             ),

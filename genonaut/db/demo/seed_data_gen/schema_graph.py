@@ -53,6 +53,7 @@ class Column:
     is_generated: bool = False
     identity: str = ""  # "" (none), "a" (GENERATED ALWAYS) or "d" (BY DEFAULT)
     is_collatable: bool = False
+    is_sortable: bool = True
 
 
 @dataclass(frozen=True)
@@ -201,15 +202,27 @@ class Schema:
         """Tables that hold rows themselves (partitioned parents do not), sorted by name."""
         return tuple(sorted(t.name for t in self.tables if not t.is_partitioned))
 
+    @cached_property
+    def _declared_on(self) -> dict[TableName, list[ForeignKey]]:
+        found: dict[TableName, list[ForeignKey]] = {}
+        for fk in self.foreign_keys:
+            found.setdefault(fk.table, []).append(fk)
+        return found
+
+    @cached_property
+    def _pointing_at(self) -> dict[TableName, list[ForeignKey]]:
+        found: dict[TableName, list[ForeignKey]] = {}
+        for fk in self.foreign_keys:
+            found.setdefault(fk.referred_table, []).append(fk)
+        return found
+
     def relations_from(self, leaf: TableName) -> tuple[ForeignKey, ...]:
         """Foreign keys whose child rows live in `leaf` (declared on it or on a parent of it)."""
-        owners = set(self.ancestors(leaf))
-        return tuple(fk for fk in self.foreign_keys if fk.table in owners)
+        return tuple(fk for a in self.ancestors(leaf) for fk in self._declared_on.get(a, ()))
 
     def relations_to(self, leaf: TableName) -> tuple[ForeignKey, ...]:
         """Foreign keys whose referenced rows may live in `leaf`."""
-        owners = set(self.ancestors(leaf))
-        return tuple(fk for fk in self.foreign_keys if fk.referred_table in owners)
+        return tuple(fk for a in self.ancestors(leaf) for fk in self._pointing_at.get(a, ()))
 
     def parent_leaves(self, leaf: TableName) -> set[TableName]:
         """Data tables that rows of `leaf` may reference."""

@@ -88,11 +88,13 @@ class Projection:
         return sql.SQL(", ").join(parts)
 
     def order_by(self) -> sql.Composable:
-        """Primary-key order; all columns as text for a table without one (deterministic)."""
+        """Primary-key order; all columns for a table without one (as text where unsortable)."""
         if self.table.primary_key:
             return sql.SQL(", ").join(sql.Identifier(c) for c in self.table.primary_key)
         return sql.SQL(", ").join(
-            sql.SQL('{}::text COLLATE "C"').format(sql.Identifier(c.name))
+            sql.Identifier(c.name)
+            if c.is_sortable
+            else sql.SQL('{}::text COLLATE "C"').format(sql.Identifier(c.name))
             for c in self.table.columns
         )
 
@@ -185,6 +187,12 @@ class Planner:
         self.done: set[TableName] = set()
         # Referenced keys the source does not have (a virtual relation over untidy data).
         self.absent: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
+        self.nonempty: set[TableName] = set()
+        # Keys of the chosen rows, by (table, columns) for every table a relation may name:
+        # the leaf itself and the partitioned tables above it.
+        self.present: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
+        # Rows added since their references were last checked.
+        self.unchecked: list[tuple[TableName, _Row]] = []
 
     def _projection(self, leaf: TableName) -> Projection:
         table = self.schema.table(leaf)
@@ -197,6 +205,7 @@ class Planner:
 
     def run(self) -> Selection:
         self._check_filters()
+        self.nonempty = self._tables_with_rows()
         for table, condition in self.rules.include:
             self._include(table, condition)
         for group in self.order:
@@ -211,6 +220,8 @@ class Planner:
         return Selection(self.picks, self.order, dropped)
 
     def _choose(self, leaf: TableName) -> None:
+        if leaf not in self.nonempty:
+            return
         pick = self.picks[leaf]
         proj = pick.projection
         want = self.rules.limit(leaf) - sum(1 for r in pick.rows.values() if r.origin != INCLUDE)
@@ -220,8 +231,6 @@ class Planner:
             # 1. Every reference points at a row already chosen: no closure needed.
             self._take(leaf, list(sats.values()), proj.order_by(), want)
             if not pick.rows:
-                if self._is_empty(leaf):
-                    return
                 # 2. No such row: one reference satisfied, grouped by the others' values so
                 # that the rows share few new parents.
                 for fk in usable:
@@ -234,9 +243,18 @@ class Planner:
                 self._take(leaf, [], grouped, want)
         self._cover(leaf)
 
-    def _is_empty(self, leaf: TableName) -> bool:
-        query = sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(ident(leaf))
-        return bool(self.db.fetch(query, [])[0][0])
+    def _tables_with_rows(self) -> set[TableName]:
+        """Which tables have any row, asked in one statement for all of them."""
+        tables = list(self.rules.tables)
+        if not tables:
+            return set()
+        query = sql.SQL("SELECT ARRAY[{}]").format(
+            sql.SQL(", ").join(
+                sql.SQL("EXISTS (SELECT 1 FROM {})").format(ident(t)) for t in tables
+            )
+        )
+        flags = self.db.fetch(query, [])[0][0]
+        return {t for t, has_rows in zip(tables, flags, strict=True) if has_rows}
 
     def _is_constrainable(self, fk: ForeignKey, leaf: TableName) -> bool:
         targets = self.schema.leaves(fk.referred_table)
@@ -250,15 +268,18 @@ class Planner:
         if not chosen:
             return sql.SQL("NOT {}").format(applies(fk)), []
         clause, params = key_in(fk.columns, types, chosen)
+        if fk.condition is None and not any(table.column(c).is_nullable for c in fk.columns):
+            return clause, params  # every row references something: let an index find them
         return sql.SQL("(NOT {} OR {})").format(applies(fk), clause), params
 
     def _chosen_keys(self, table: TableName, columns: tuple[str, ...]) -> set[Key]:
-        found: set[Key] = set()
-        for leaf in self.schema.leaves(table):
-            pick = self.picks[leaf]
-            index = pick.projection.keys.index(columns)
-            found.update(r.keys[index] for r in pick.rows.values())
-        return found
+        return self.present.get((table, columns), set())
+
+    def _index(self, leaf: TableName, row: _Row) -> None:
+        proj = self.picks[leaf].projection
+        for columns, values in zip(proj.keys, row.keys, strict=True):
+            for owner in self.schema.ancestors(leaf):
+                self.present.setdefault((owner, columns), set()).add(values)
 
     def _take(
         self,
@@ -303,7 +324,10 @@ class Planner:
                 continue
             refs = tuple(None if v is None else tuple(v) for v in raw[1 : 1 + count_refs])
             keys = tuple(tuple(v) for v in raw[1 + count_refs :])
-            pick.rows[key] = _Row(key, refs, keys, origin)
+            row = _Row(key, refs, keys, origin)
+            pick.rows[key] = row
+            self._index(leaf, row)
+            self.unchecked.append((leaf, row))
             added += 1
         return added
 
@@ -347,17 +371,18 @@ class Planner:
                     self.absent.setdefault((table, columns), set()).update(gone)
 
     def _missing(self) -> dict[tuple[TableName, tuple[str, ...]], set[Key]]:
+        """References of the rows added since the last call that point at no chosen row."""
         missing: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
-        present: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
-        for pick in self.picks.values():
-            for index, fk in enumerate(pick.projection.relations):
+        for leaf, row in self.unchecked:
+            for fk, ref in zip(self.picks[leaf].projection.relations, row.refs, strict=True):
+                if ref is None:
+                    continue
                 target = (fk.referred_table, fk.referred_columns)
-                if target not in present:
-                    present[target] = self._chosen_keys(*target) | self.absent.get(target, set())
-                for row in pick.rows.values():
-                    ref = row.refs[index]
-                    if ref is not None and ref not in present[target]:
-                        missing.setdefault(target, set()).add(ref)
+                if ref not in self._chosen_keys(*target) and ref not in self.absent.get(
+                    target, ()
+                ):
+                    missing.setdefault(target, set()).add(ref)
+        self.unchecked.clear()
         return missing
 
     def _include(self, table: TableName, condition: str) -> None:
@@ -429,35 +454,37 @@ class Planner:
         """Remove rows whose reference the source itself cannot satisfy, and say so."""
         notes: list[str] = []
         while True:
-            present: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
             removed = False
             for leaf, pick in sorted(self.picks.items()):
                 for index, fk in enumerate(pick.projection.relations):
-                    target = (fk.referred_table, fk.referred_columns)
-                    if target not in present:
-                        present[target] = self._chosen_keys(*target)
+                    present = self._chosen_keys(fk.referred_table, fk.referred_columns)
                     bad = [
                         k
                         for k, r in pick.rows.items()
-                        if r.refs[index] is not None and r.refs[index] not in present[target]
+                        if r.refs[index] is not None and r.refs[index] not in present
                     ]
+                    if not bad:
+                        continue
                     for k in bad:
                         del pick.rows[k]
-                    if bad:
-                        removed = True
-                        present.clear()
-                        notes.append(
-                            f"{leaf}: left out {len(bad)} row(s) whose {fk.describe()} "
-                            "matches no row in the source"
-                        )
+                    removed = True
+                    self._reindex()
+                    notes.append(
+                        f"{leaf}: left out {len(bad)} row(s) whose {fk.describe()} "
+                        "matches no row in the source"
+                    )
             if not removed:
                 return notes
 
+    def _reindex(self) -> None:
+        self.present.clear()
+        for leaf, pick in self.picks.items():
+            for row in pick.rows.values():
+                self._index(leaf, row)
+
     def _check_not_empty(self) -> None:
         for leaf, pick in sorted(self.picks.items()):
-            if pick.rows:
-                continue
-            if self._is_empty(leaf):
+            if pick.rows or leaf not in self.nonempty:
                 continue
             condition = self.rules.where.get(leaf)
             if condition:
