@@ -46,17 +46,14 @@ def dangling(directory: Path) -> list[str]:
     manifest = read_manifest(directory)
     rows = read_rows(directory)
 
-    def holders(name: TableName) -> list[TableName]:
-        return [t.name for t in manifest.tables if name in (t.name, t.partition_of)]
-
     problems = []
     for fk in manifest.relations:
         present = {
             tuple(row[c] for c in fk.referred_columns)
-            for leaf in holders(fk.referred_table)
+            for leaf in manifest.holders(fk.referred_table)
             for row in rows[leaf]
         }
-        for leaf in holders(fk.table):
+        for leaf in manifest.holders(fk.table):
             for row in rows[leaf]:
                 value = tuple(row[c] for c in fk.columns)
                 if None in value or not _holds(fk.condition, row):

@@ -93,6 +93,7 @@ def _manifest() -> Manifest:
             ),
         ),
         schema_fingerprint="sha256:abc",
+        partitioned=((TableName("public", "all_items"), None),),
     )
 
 
@@ -146,3 +147,9 @@ def test_replace_directory_keeps_the_old_files_on_failure(tmp_path: Path) -> Non
         raise RuntimeError("interrupted")
     assert (target / "users.tsv").read_text() == "precious"
     assert [p.name for p in tmp_path.iterdir()] == ["seed"]
+
+
+def test_manifest_knows_which_files_hold_a_partitioned_table() -> None:
+    manifest = _manifest()
+    assert manifest.holders(TableName("public", "all_items")) == (TableName("public", "items"),)
+    assert manifest.holders(TableName("public", "users")) == (TableName("public", "users"),)

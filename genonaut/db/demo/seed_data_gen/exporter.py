@@ -168,7 +168,11 @@ def _write(
         for fk in schema.foreign_keys
         if any(leaf in names for leaf in schema.leaves(fk.table)) or fk.is_virtual
     )
-    return Manifest(tuple(entries), relations, schema.fingerprint(_with_parents(schema, names)))
+    owners = _with_parents(schema, names)
+    partitioned = tuple(
+        (t.name, t.partition_of) for t in schema.tables if t.is_partitioned and t.name in owners
+    )
+    return Manifest(tuple(entries), relations, schema.fingerprint(owners), partitioned)
 
 
 def _file_order(schema: Schema, leaf: TableName) -> sql.Composable:

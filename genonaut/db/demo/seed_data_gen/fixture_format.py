@@ -113,7 +113,21 @@ class Manifest:
     tables: tuple[FixtureTable, ...]
     relations: tuple[ForeignKey, ...]
     schema_fingerprint: str
+    # Partitioned tables (they hold no rows and have no file), each with its own parent.
+    partitioned: tuple[tuple[TableName, TableName | None], ...] = ()
     format: str = FORMAT
+
+    def holders(self, name: TableName) -> tuple[TableName, ...]:
+        """The tables whose files hold the rows of `name`: itself, or its leaf partitions."""
+        parent_of = dict(self.partitioned)
+        found = []
+        for table in self.tables:
+            owner: TableName | None = table.name
+            while owner is not None and owner != name:
+                owner = table.partition_of if owner == table.name else parent_of.get(owner)
+            if owner == name:
+                found.append(table.name)
+        return tuple(found)
 
     def table(self, name: TableName) -> FixtureTable:
         for table in self.tables:
@@ -135,6 +149,10 @@ class Manifest:
                     "partition_of": t.partition_of.qualified if t.partition_of else None,
                 }
                 for t in self.tables
+            ],
+            "partitioned_tables": [
+                {"name": name.qualified, "partition_of": parent.qualified if parent else None}
+                for name, parent in self.partitioned
             ],
             "relations": [
                 {
@@ -185,7 +203,14 @@ class Manifest:
                 )
                 for r in document.get("relations", ())
             )
-            return cls(tables, relations, str(document["schema_fingerprint"]))
+            partitioned = tuple(
+                (
+                    TableName.parse(p["name"]),
+                    TableName.parse(p["partition_of"]) if p.get("partition_of") else None,
+                )
+                for p in document.get("partitioned_tables", ())
+            )
+            return cls(tables, relations, str(document["schema_fingerprint"]), partitioned)
         except FixtureError:
             raise
         except (ValueError, KeyError, TypeError, AttributeError) as exc:

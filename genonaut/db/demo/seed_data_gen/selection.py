@@ -378,9 +378,7 @@ class Planner:
                 if ref is None:
                     continue
                 target = (fk.referred_table, fk.referred_columns)
-                if ref not in self._chosen_keys(*target) and ref not in self.absent.get(
-                    target, ()
-                ):
+                if ref not in self._chosen_keys(*target) and ref not in self.absent.get(target, ()):
                     missing.setdefault(target, set()).add(ref)
         self.unchecked.clear()
         return missing

@@ -1,0 +1,188 @@
+"""The exporter on a schema built to be awkward: cycles, composite keys, partitions, odd types."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from db_helpers import run_sql
+from fixture_oracle import dangling, read_rows, snapshot
+
+from genonaut.db.demo.seed_data_gen.exporter import export_seed
+from genonaut.db.demo.seed_data_gen.fixture_format import read_manifest
+from genonaut.db.demo.seed_data_gen.schema_graph import TableName
+from genonaut.db.demo.seed_data_gen.settings import ExportSettings, VirtualRelation
+
+HARD_SCHEMA = """
+CREATE SCHEMA ops;
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TABLE owners (id int PRIMARY KEY, name text NOT NULL);
+-- A cycle whose foreign keys are all NOT NULL: one is DEFERRABLE, as it must be to load it.
+CREATE TABLE teams (id int PRIMARY KEY, captain_id int NOT NULL);
+CREATE TABLE players (id int PRIMARY KEY, team_id int NOT NULL REFERENCES teams,
+                      mentor_id int REFERENCES players);
+ALTER TABLE teams ADD FOREIGN KEY (captain_id) REFERENCES players DEFERRABLE INITIALLY DEFERRED;
+-- Composite foreign keys to UNIQUE keys that are not primary keys, sharing a column.
+CREATE TABLE folders (id int PRIMARY KEY, owner_id int NOT NULL REFERENCES owners,
+                      parent_id int REFERENCES folders, UNIQUE (id, owner_id));
+CREATE TABLE notes (id int PRIMARY KEY, owner_id int NOT NULL REFERENCES owners,
+                    UNIQUE (id, owner_id));
+CREATE TABLE filed (note_id int, folder_id int, owner_id int NOT NULL,
+                    PRIMARY KEY (note_id, folder_id),
+                    FOREIGN KEY (note_id, owner_id) REFERENCES notes (id, owner_id),
+                    FOREIGN KEY (folder_id, owner_id) REFERENCES folders (id, owner_id));
+-- Two-level partitions, referenced through the top parent.
+CREATE TABLE events (id int, kind text, region text, owner_id int REFERENCES owners,
+                     PRIMARY KEY (id, kind, region)) PARTITION BY LIST (kind);
+CREATE TABLE events_a PARTITION OF events FOR VALUES IN ('a') PARTITION BY LIST (region);
+CREATE TABLE events_a_eu PARTITION OF events_a FOR VALUES IN ('eu');
+CREATE TABLE events_a_us PARTITION OF events_a FOR VALUES IN ('us');
+CREATE TABLE events_b PARTITION OF events FOR VALUES IN ('b');
+CREATE TABLE reactions (id int PRIMARY KEY, event_id int, event_kind text, event_region text,
+                        FOREIGN KEY (event_id, event_kind, event_region) REFERENCES events);
+-- No primary key, a json column (no equality operator), odd types, a cross-schema reference.
+CREATE TABLE ops.audit (at timestamptz NOT NULL, owner_id int REFERENCES owners, doc json,
+                        blob bytea, feeling mood, span int4range, tags text[]);
+-- Identity and generated columns.
+CREATE TABLE counters (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, n int NOT NULL,
+                       twice int GENERATED ALWAYS AS (n * 2) STORED);
+-- A relation no constraint declares, keyed by a discriminator.
+CREATE TABLE likes (id int PRIMARY KEY, target_kind text NOT NULL, target_id int NOT NULL);
+"""
+
+HARD_DATA = """
+INSERT INTO owners SELECT i, 'owner ' || i FROM generate_series(1, 300) i;
+BEGIN;
+INSERT INTO teams SELECT i, 1000 + i FROM generate_series(1, 150) i;
+INSERT INTO players SELECT 1000 + i, 1 + (i % 150), CASE WHEN i > 1 THEN 1000 + i - 1 END
+  FROM generate_series(1, 400) i;
+COMMIT;
+INSERT INTO folders SELECT i, 1 + i % 300, CASE WHEN i > 1 THEN i - 1 END
+  FROM generate_series(1, 250) i;
+INSERT INTO notes SELECT i, 1 + (i * 7) % 300 FROM generate_series(1, 250) i;
+INSERT INTO filed SELECT n.id, f.id, n.owner_id FROM notes n JOIN folders f USING (owner_id);
+INSERT INTO events SELECT i, CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END,
+  CASE WHEN i % 3 = 0 THEN 'eu' ELSE 'us' END, 300 - i % 300 FROM generate_series(1, 900) i;
+INSERT INTO reactions SELECT i, e.id, e.kind, e.region
+  FROM generate_series(1, 500) i JOIN events e ON e.id = 901 - i;
+INSERT INTO ops.audit SELECT '2024-01-01'::timestamptz + i * interval '1 hour',
+  CASE WHEN i % 4 <> 0 THEN 300 - i END,
+  json_build_object('i', i, 'tab', E'a\\tb'), decode(md5(i::text), 'hex'),
+  (ARRAY['sad', 'ok', 'happy'])[1 + i % 3]::mood, int4range(i, i + 5),
+  ARRAY['x' || i, NULL, E'quote"and\\\\backslash']
+  FROM generate_series(1, 250) i;
+INSERT INTO ops.audit SELECT * FROM ops.audit WHERE owner_id = 299;
+INSERT INTO counters (n) SELECT i FROM generate_series(1, 120) i;
+INSERT INTO likes SELECT i, CASE WHEN i % 2 = 0 THEN 'note' ELSE 'folder' END, 251 - i
+  FROM generate_series(1, 260) i;
+ANALYZE;
+"""
+
+LIKES = (
+    VirtualRelation("likes", ("target_id",), "notes", ("id",), "target_kind = 'note'"),
+    VirtualRelation("likes", ("target_id",), "folders", ("id",), "target_kind = 'folder'"),
+)
+
+
+@pytest.fixture
+def hard_db(empty_db_url: str) -> str:
+    run_sql(empty_db_url, HARD_SCHEMA)
+    run_sql(empty_db_url, HARD_DATA)
+    return empty_db_url
+
+
+def _export(url: str, out: Path, **changes: object) -> list[str]:
+    settings = ExportSettings(url, out, virtual_fks=LIKES).merged(**changes)
+    return export_seed(settings).notes
+
+
+def test_hard_schema_is_closed_and_deterministic(hard_db: str, tmp_path: Path) -> None:
+    _export(hard_db, tmp_path / "one")
+    _export(hard_db, tmp_path / "two")
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
+    assert dangling(tmp_path / "one") == []
+
+
+def test_rows_whose_virtual_reference_matches_nothing_are_left_out_and_named(
+    hard_db: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "seed"
+    # likes.target_id is 251 - i for i up to 260: ten rows point at ids that do not exist.
+    notes = _export(hard_db, out, include=(("likes", "target_id <= 2"),))
+    assert any("likes" in n and "matches no row" in n for n in notes)
+    assert {r["target_id"] for r in read_rows(out)[TableName("public", "likes")]} >= {"1", "2"}
+    assert dangling(out) == []
+
+
+def test_partition_leaves_get_files_at_every_level(hard_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "seed"
+    _export(hard_db, out)
+    names = {p.name for p in out.iterdir()}
+    assert {"events_a_eu.tsv", "events_a_us.tsv", "events_b.tsv"} <= names
+    assert not {"events.tsv", "events_a.tsv"} & names
+    manifest = read_manifest(out)
+    assert manifest.table(TableName("public", "events_a_eu")).partition_of == TableName(
+        "public", "events_a"
+    )
+
+
+def test_self_reference_chain_is_followed_to_its_root(hard_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "seed"
+    _export(hard_db, out, default_limit=3)
+    players = read_rows(out)[TableName("public", "players")]
+    ids = {p["id"] for p in players}
+    assert {p["mentor_id"] for p in players if p["mentor_id"]} <= ids
+    # The chain of mentors runs from each chosen player down to player 1001.
+    assert "1001" in ids
+
+
+def test_cycle_with_not_null_references_is_closed(hard_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "seed"
+    _export(hard_db, out, default_limit=2)
+    rows = read_rows(out)
+    teams = rows[TableName("public", "teams")]
+    players = {p["id"]: p for p in rows[TableName("public", "players")]}
+    assert all(t["captain_id"] in players for t in teams)
+    assert {p["team_id"] for p in players.values()} <= {t["id"] for t in teams}
+
+
+def test_table_without_primary_key_keeps_duplicates_and_types(hard_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "seed"
+    # With every owner chosen, every audit row points at chosen rows and can be taken.
+    _export(hard_db, out, table_limits={"ops.audit": 300, "owners": 300})
+    lines = (out / "ops.audit.tsv").read_text().splitlines()
+    assert lines[0] == "at\towner_id\tdoc\tblob\tfeeling\tspan\ttags"
+    assert len(lines) - 1 == 251  # every row, the duplicated one twice
+    assert len(set(lines[1:])) == 250
+    sample = next(line for line in lines if line.startswith("2024-01-01 01:00:00+00\t"))
+    assert sample == (
+        '2024-01-01 01:00:00+00\t299\t{"i" : 1, "tab" : "a\\\\tb"}\t'
+        "\\\\xc4ca4238a0b923820dcc509a6f75849b\tok\t[1,6)\t"
+        '{x1,NULL,"quote\\\\"and\\\\\\\\backslash"}'
+    )
+
+
+def test_generated_column_left_out_identity_kept(hard_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "seed"
+    _export(hard_db, out)
+    assert (out / "counters.tsv").read_text().splitlines()[0] == "id\tn"
+
+
+def test_composite_references_to_unique_keys(hard_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "seed"
+    _export(hard_db, out, default_limit=5)
+    rows = read_rows(out)
+    filed = rows[TableName("public", "filed")]
+    assert filed
+    notes = {(n["id"], n["owner_id"]) for n in rows[TableName("public", "notes")]}
+    folders = {(f["id"], f["owner_id"]) for f in rows[TableName("public", "folders")]}
+    for row in filed:
+        assert (row["note_id"], row["owner_id"]) in notes
+        assert (row["folder_id"], row["owner_id"]) in folders
+
+
+def test_conditional_relations_each_have_a_row(hard_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "seed"
+    _export(hard_db, out, default_limit=2)
+    kinds = {r["target_kind"] for r in read_rows(out)[TableName("public", "likes")]}
+    assert kinds == {"note", "folder"}
