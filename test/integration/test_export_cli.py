@@ -1,0 +1,103 @@
+"""export_seed_from_demo.py as a user runs it: exit codes, what goes to stdout and stderr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cli_helpers import invoke_assert_code
+from db_helpers import run_sql
+
+SCRIPT = "export_seed_from_demo"
+
+
+def test_export_prints_progress_and_a_summary(demo_db_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "seed"
+    result = invoke_assert_code(0, SCRIPT, "--database-url", demo_db_url, "--output-dir", str(out))
+    assert "  users: " in result.stderr
+    assert result.stdout.splitlines()[0].split() == [
+        "table",
+        "rows",
+        "closure",
+        "include",
+        "source",
+        "(est.)",
+    ]
+    assert "content_items_auto" in result.stdout
+    assert (out / "manifest.json").is_file()
+
+
+def test_debug_verbosity_shows_the_sql(demo_db_url: str, tmp_path: Path) -> None:
+    result = invoke_assert_code(
+        0,
+        SCRIPT,
+        "--database-url",
+        demo_db_url,
+        "--output-dir",
+        str(tmp_path / "s"),
+        "--verbosity",
+        "debug",
+        "--default-limit",
+        "2",
+    )
+    assert "SQL: COPY (SELECT" in result.stderr
+
+
+def test_check_exits_1_when_stale_and_0_when_fresh(
+    demo_db_template: str,
+    make_database,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    url = make_database(template=demo_db_template)
+    out = tmp_path / "seed"
+    invoke_assert_code(0, SCRIPT, "--database-url", url, "--output-dir", str(out))
+    fresh = invoke_assert_code(
+        0, SCRIPT, "--database-url", url, "--output-dir", str(out), "--check"
+    )
+    assert "match" in fresh.stdout
+    run_sql(url, "ALTER TABLE tags ADD COLUMN colour text")
+    stale = invoke_assert_code(
+        1, SCRIPT, "--database-url", url, "--output-dir", str(out), "--check"
+    )
+    assert "colour" in stale.stdout
+
+
+def test_unreachable_server_exits_2_with_one_readable_error(tmp_path: Path) -> None:
+    out = tmp_path / "seed"
+    out.mkdir()
+    (out / "users.tsv").write_text("kept")
+    result = invoke_assert_code(
+        2, SCRIPT, "--database-url", "postgresql://x@127.0.0.1:1/none", "--output-dir", str(out)
+    )
+    assert "cannot connect" in result.stderr
+    assert "Hint: " in result.stderr
+    assert (out / "users.tsv").read_text() == "kept"
+
+
+def test_unknown_table_exits_2_and_names_it(demo_db_url: str, tmp_path: Path) -> None:
+    result = invoke_assert_code(
+        2,
+        SCRIPT,
+        "--database-url",
+        demo_db_url,
+        "--output-dir",
+        str(tmp_path / "s"),
+        "--exclude",
+        "no_such_table",
+    )
+    assert "no_such_table" in result.stderr
+
+
+def test_bad_config_file_exits_2(demo_db_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "c.json"
+    config.write_text('{"default_limit": 10, "limits": {}}')
+    result = invoke_assert_code(
+        2,
+        SCRIPT,
+        "--database-url",
+        demo_db_url,
+        "--config",
+        str(config),
+        "--output-dir",
+        str(tmp_path),
+    )
+    assert "limits" in result.stderr
