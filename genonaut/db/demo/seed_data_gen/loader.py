@@ -1,0 +1,593 @@
+"""Load a fixture directory into a database: staged COPY, ordered inserts, cycles, sequences.
+
+The whole import is one transaction: it commits completely or leaves the target as it was.
+
+1. Every file is checked on disk (header, row count, final newline) and against the target's
+   columns (schema drift) before anything is written.
+2. Each file is copied into a temporary staging table with the target's column types, so a
+   malformed value is reported with its file, line and column before any real table is touched.
+3. Tables are inserted parents first, `INSERT ... SELECT ... ON CONFLICT DO NOTHING` (rows
+   already present are skipped, so a second import inserts nothing).
+4. Sequences feeding the loaded columns are moved past the largest value now in their tables.
+
+Cycles need no superuser rights and no deferrable constraints: PostgreSQL checks a
+non-deferrable foreign key at the end of each *statement*, and all data-modifying CTEs of a
+statement belong to that statement. A self-referencing table is therefore loaded by one
+`INSERT ... SELECT` whatever the row order, and a cycle of several tables by one statement
+`WITH a AS (INSERT INTO t1 ... RETURNING 1), b AS (INSERT INTO t2 ... RETURNING 1) SELECT ...`,
+even when every foreign key of the cycle is NOT NULL and not deferrable.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg2
+import psycopg2.errors
+from psycopg2 import sql
+
+from .errors import (
+    ConfigError,
+    FixtureError,
+    LoadFailed,
+    SchemaDrift,
+    UnbreakableCycle,
+    UnknownTable,
+)
+from .fixture_format import FixtureTable, Manifest, read_header, read_manifest
+from .postgres import Session, Tracer, ident, read_schema, redacted, session
+from .schema_graph import Schema, TableName, dependency_order, is_cycle, leaf_edges
+
+log = logging.getLogger(__name__)
+
+DRIFT_HINT = "schema drift: re-export the fixtures, or migrate the test database"
+DAMAGED_HINT = "restore the fixture directory from git, or re-export the fixtures"
+
+
+# -- Reading the files ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FixtureFile:
+    """One table's file, read and checked: its rows below the header, in COPY text form."""
+
+    entry: FixtureTable
+    path: Path
+    body: bytes
+
+    @property
+    def name(self) -> TableName:
+        return self.entry.name
+
+
+def choose_tables(manifest: Manifest, only: Sequence[str] = ()) -> tuple[FixtureTable, ...]:
+    """The manifest's tables to load: all of them, or those named in `only`.
+
+    A name may be bare (`users`, or unique across schemas), qualified (`hr.employees`), or a
+    partitioned table, which stands for its leaf partitions.
+
+    >>> [t.name.display for t in choose_tables(manifest, ["users"])]  # doctest: +SKIP
+    ['users']
+    """
+    if not only:
+        return manifest.tables
+    wanted: set[TableName] = set()
+    known = [t.name for t in manifest.tables] + [name for name, _ in manifest.partitioned]
+    for text in only:
+        name = TableName.parse(text)
+        if name not in known and "." not in text:
+            matches = [k for k in known if k.name == text]
+            if len(matches) > 1:
+                raise UnknownTable(
+                    f"table name {text!r} is ambiguous in the fixtures",
+                    hint=f"qualify it: {', '.join(m.qualified for m in sorted(matches))}",
+                )
+            name = matches[0] if matches else name
+        holders = manifest.holders(name)
+        if not holders:
+            raise UnknownTable(
+                f"the fixtures hold no table {text!r}",
+                hint="name tables listed in manifest.json (schema.table outside 'public')",
+            )
+        wanted.update(holders)
+    return tuple(t for t in manifest.tables if t.name in wanted)
+
+
+def read_fixture_files(directory: Path, tables: Iterable[FixtureTable]) -> list[FixtureFile]:
+    """Read each table's file; a missing, cut-short or miscounted file is a FixtureError."""
+    files = []
+    for entry in tables:
+        path = directory / entry.file
+        if not path.is_file():
+            raise FixtureError(
+                f"{path}: the file of table {entry.name} is missing", hint=DAMAGED_HINT
+            )
+        header = read_header(path)
+        if header != entry.columns:
+            raise FixtureError(
+                f"{path}: line 1 names columns ({', '.join(header)}) but manifest.json says "
+                f"({', '.join(entry.columns)})",
+                hint=DAMAGED_HINT,
+            )
+        data = path.read_bytes()
+        body = data[data.index(b"\n") + 1 :]
+        if body and not body.endswith(b"\n"):
+            line = body.count(b"\n") + 2
+            raise FixtureError(
+                f"{path}: the file is cut short: line {line} has no line end",
+                hint=DAMAGED_HINT,
+            )
+        rows = body.count(b"\n")
+        if rows != entry.rows:
+            raise FixtureError(
+                f"{path}: {rows} rows, but manifest.json says {entry.rows}",
+                hint=DAMAGED_HINT,
+            )
+        files.append(FixtureFile(entry, path, body))
+    return files
+
+
+# -- Planning (no database) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """Tables inserted by one statement: one table, or every table of a cycle."""
+
+    tables: tuple[TableName, ...]
+    is_cycle: bool = False
+
+
+def check_columns(
+    schema: Schema, tables: Iterable[FixtureTable], defaulted: set[tuple[TableName, str]]
+) -> None:
+    """Raise SchemaDrift when the target lacks a table or column of the fixtures, computes a
+    column the files fill, or needs a value (NOT NULL, no default) that the files do not give.
+
+    `defaulted` holds the (table, column) pairs that have a default in the target.
+    """
+    for entry in tables:
+        if entry.name not in schema:
+            raise SchemaDrift(
+                f"table {entry.name} is in the fixtures but not in the target", hint=DRIFT_HINT
+            )
+        table = schema.table(entry.name)
+        if table.is_partitioned:
+            raise SchemaDrift(
+                f"table {entry.name} has a fixture file but is partitioned in the target",
+                hint=DRIFT_HINT,
+            )
+        present = {c.name: c for c in table.columns}
+        for name in entry.columns:
+            if name not in present:
+                raise SchemaDrift(
+                    f"column {entry.name}.{name} is in the fixtures but not in the target",
+                    hint=DRIFT_HINT,
+                )
+            if present[name].is_generated:
+                raise SchemaDrift(
+                    f"column {entry.name}.{name} is generated in the target, the fixtures fill it",
+                    hint=DRIFT_HINT,
+                )
+        for column in table.stored_columns:
+            if (
+                column.name not in entry.columns
+                and not column.is_nullable
+                and not column.identity
+                and (entry.name, column.name) not in defaulted
+            ):
+                raise SchemaDrift(
+                    f"column {entry.name}.{column.name} is NOT NULL without a default in the "
+                    "target, and the fixtures do not fill it",
+                    hint=DRIFT_HINT,
+                )
+
+
+def plan_steps(schema: Schema, manifest: Manifest, tables: Sequence[TableName]) -> list[Step]:
+    """Insert steps, parents first, from the target's foreign keys and the manifest's virtual
+    relations. A cycle (several tables referencing each other) becomes one step.
+
+    >>> plan_steps(schema, manifest, [TableName("public", "b"), TableName("public", "a")])
+    ... # doctest: +SKIP
+    [Step(tables=(a,)), Step(tables=(b,))]
+    """
+    edges = leaf_edges(schema, tables)
+    for fk in manifest.relations:
+        if not fk.is_virtual:
+            continue
+        parents = set(_leaves(schema, manifest, fk.referred_table))
+        for child in _leaves(schema, manifest, fk.table):
+            if child in edges:
+                edges[child] |= parents
+    return [Step(group, is_cycle(group, edges)) for group in dependency_order(tables, edges)]
+
+
+def _leaves(schema: Schema, manifest: Manifest, name: TableName) -> tuple[TableName, ...]:
+    return schema.leaves(name) if name in schema else manifest.holders(name)
+
+
+def truncation_blockers(schema: Schema, tables: Iterable[TableName]) -> list[tuple[TableName, str]]:
+    """(table, constraint) of declared foreign keys from outside `tables` into them: TRUNCATE
+    refuses those unless it may CASCADE into the referencing tables."""
+    emptied = set(tables)
+    found: set[tuple[TableName, str]] = set()
+    for fk in schema.foreign_keys:
+        if fk.is_virtual or not emptied & set(schema.leaves(fk.referred_table)):
+            continue
+        found.update((leaf, fk.name) for leaf in schema.leaves(fk.table) if leaf not in emptied)
+    return sorted(found)
+
+
+# -- Loading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableResult:
+    table: TableName
+    in_file: int
+    inserted: int
+
+    @property
+    def already_there(self) -> int:
+        return self.in_file - self.inserted
+
+
+@dataclass
+class ImportReport:
+    input_dir: Path
+    database: str
+    tables: list[TableResult] = field(default_factory=list)
+    truncated: list[TableName] = field(default_factory=list)
+    sequences: list[tuple[TableName, int]] = field(default_factory=list)
+    statements: int = 0
+    seconds: float = 0.0
+
+    @property
+    def inserted(self) -> int:
+        return sum(t.inserted for t in self.tables)
+
+    def as_table(self) -> str:
+        rows = [(str(t.table), t.in_file, t.inserted, t.already_there) for t in self.tables]
+        total = ("total", sum(r[1] for r in rows), self.inserted, sum(r[3] for r in rows))
+        lines = format_table(("table", "in file", "inserted", "already there"), rows, total)
+        if self.truncated:
+            lines.append(f"emptied first: {', '.join(map(str, self.truncated))}")
+        lines += [f"sequence {name} set to {value}" for name, value in self.sequences]
+        lines.append(
+            f"{len(self.tables)} tables, {self.inserted} rows inserted in {self.seconds:.2f}s "
+            f"with {self.statements} statements -> {self.database}"
+        )
+        return "\n".join(lines)
+
+
+def format_table(
+    header: tuple[str, ...], rows: Sequence[tuple[object, ...]], total: tuple[object, ...] | None
+) -> list[str]:
+    """A plain-text table: first column left-aligned, the others right-aligned."""
+    cells = [tuple(str(c) for c in r) for r in [header, *rows, *([total] if total else [])]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+
+    def line(row: tuple[str, ...]) -> str:
+        parts = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    body = [line(cells[0]), rule, *(line(r) for r in cells[1 : len(rows) + 1])]
+    if total:
+        body += [rule, line(cells[-1])]
+    return body
+
+
+def import_seed(
+    input_dir: Path,
+    database_url: str,
+    *,
+    tables: Sequence[str] = (),
+    truncate_first: bool = False,
+    cascade: bool = False,
+    on_table: Callable[[TableResult], None] | None = None,
+    tracer: Tracer | None = None,
+) -> ImportReport:
+    """Load the fixtures in `input_dir` into the database at `database_url`, in one transaction.
+
+    Example: `import_seed(Path("test/db/input/rdbms_init_from_demo"), "postgresql://localhost/t")`.
+
+    `tables` loads only those tables (partitioned ones stand for their partitions); rows they
+    reference must then already be in the target, or the import fails naming the constraint.
+    `truncate_first` empties the loaded tables first (RESTART IDENTITY); tables outside them
+    that reference them make it fail unless `cascade` lets TRUNCATE empty those too.
+    Raises a SeedError subclass on any problem; the target is then unchanged.
+    """
+    started = time.perf_counter()
+    manifest = read_manifest(input_dir)
+    files = read_fixture_files(input_dir, choose_tables(manifest, tables))
+    report = ImportReport(input_dir, redacted(database_url))
+    with session(database_url, tracer=tracer) as db:
+        try:
+            schema = read_schema(db)
+            check_columns(schema, (f.entry for f in files), defaulted_columns(db, schema, files))
+            names = [f.name for f in files]
+            steps = plan_steps(schema, manifest, names)
+            if truncate_first:
+                report.truncated = truncate(db, schema, names, cascade=cascade)
+            stages = stage_files(db, files)
+            by_name = {f.name: f for f in files}
+            for step in steps:
+                for result in _insert(db, schema, step, by_name, stages):
+                    report.tables.append(result)
+                    log.info(
+                        "%s: %d in file, %d inserted", result.table, result.in_file, result.inserted
+                    )
+                    if on_table is not None:
+                        on_table(result)
+            report.sequences = advance_sequences(db, schema, names)
+            db.conn.commit()
+        finally:
+            # A failure anywhere leaves the target exactly as it was.
+            if not db.conn.closed and db.conn.status != psycopg2.extensions.STATUS_READY:
+                db.conn.rollback()
+        report.statements = db.statements
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def defaulted_columns(
+    db: Session, schema: Schema, files: Iterable[FixtureFile]
+) -> set[tuple[TableName, str]]:
+    """The (table, column) pairs of the loaded tables that have a default in the target."""
+    names = [f.name.qualified for f in files]
+    if not names:
+        return set()
+    rows = db.fetch(
+        "SELECT n.nspname, c.relname, a.attname FROM pg_attribute a "
+        "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE a.atthasdef AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND n.nspname || '.' || c.relname = ANY(%s)",
+        (names,),
+    )
+    return {(TableName(s, t), c) for s, t, c in rows}
+
+
+def truncate(
+    db: Session, schema: Schema, tables: Sequence[TableName], *, cascade: bool
+) -> list[TableName]:
+    """Empty `tables` (RESTART IDENTITY); with `cascade`, also the tables referencing them."""
+    blockers = truncation_blockers(schema, tables)
+    if blockers and not cascade:
+        named = ", ".join(f"{t} ({c})" for t, c in blockers)
+        raise ConfigError(
+            f"cannot empty the fixture's tables first: tables outside the fixture reference "
+            f"them: {named}",
+            hint="add --cascade to empty those tables too (TRUNCATE ... CASCADE), or import "
+            "without --truncate-first",
+        )
+    statement = sql.SQL("TRUNCATE {} RESTART IDENTITY{}").format(
+        sql.SQL(", ").join(ident(t) for t in tables),
+        sql.SQL(" CASCADE" if cascade else ""),
+    )
+    db.execute(statement)
+    return sorted(set(tables) | {t for t, _ in blockers})
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A temporary table holding one file's rows, typed like the target's columns."""
+
+    file: FixtureFile
+    ident: sql.Identifier
+
+
+_COPY_CONTEXT = re.compile(
+    r"COPY (?P<table>[^,]+), line (?P<line>\d+)"
+    r'(?:, column (?P<column>[^:]+))?(?:: "(?P<value>.*)")?',
+    re.DOTALL,
+)
+
+
+def stage_files(
+    db: Session, files: Sequence[FixtureFile], *, drop_on_commit: bool = True
+) -> dict[TableName, Stage]:
+    """Create a temporary table per file and COPY the file into it.
+
+    A value PostgreSQL rejects raises FixtureError naming the file, line, column and value.
+    """
+    stages = stages_for(files)
+    if not stages:
+        return stages
+    create_stages(db, stages.values(), drop_on_commit=drop_on_commit)
+    copy_stages(db, stages.values())
+    return stages
+
+
+def stages_for(files: Sequence[FixtureFile]) -> dict[TableName, Stage]:
+    return {f.name: Stage(f, sql.Identifier(f"_seed_stage_{i}")) for i, f in enumerate(files)}
+
+
+def create_stages(db: Session, stages: Iterable[Stage], *, drop_on_commit: bool) -> None:
+    """One statement creates every staging table, with the target's types for the file's columns."""
+    lifetime = sql.SQL(" ON COMMIT DROP" if drop_on_commit else "")
+    db.execute(
+        sql.SQL("; ").join(
+            sql.SQL("CREATE TEMP TABLE {}{} AS SELECT {} FROM {} WITH NO DATA").format(
+                s.ident, lifetime, _columns(s.file.entry.columns), ident(s.file.name)
+            )
+            for s in stages
+        )
+    )
+
+
+def copy_stages(db: Session, stages: Iterable[Stage]) -> None:
+    """COPY each file into its staging table, then check every table holds the file's rows."""
+    stages = list(stages)
+    for stage in stages:
+        try:
+            db.copy_in(stage.ident, stage.file.entry.columns, io.BytesIO(stage.file.body))
+        except psycopg2.DataError as exc:
+            raise _copy_error(stage.file, exc) from exc
+    counts = db.fetch(
+        sql.SQL("SELECT {}").format(
+            sql.SQL(", ").join(sql.SQL("(SELECT count(*) FROM {})").format(s.ident) for s in stages)
+        )
+    )[0]
+    for stage, count in zip(stages, counts, strict=True):
+        if count != stage.file.entry.rows:
+            raise FixtureError(
+                f"{stage.file.path}: PostgreSQL read {count} rows, manifest.json says "
+                f"{stage.file.entry.rows} (an end-of-data marker \\. in the file?)",
+                hint=DAMAGED_HINT,
+            )
+
+
+def _copy_error(file: FixtureFile, exc: psycopg2.Error) -> FixtureError:
+    message = (exc.diag.message_primary or str(exc)).strip()
+    context = exc.diag.context or ""
+    match = _COPY_CONTEXT.search(context.splitlines()[0] if context else "")
+    if match is None:
+        return FixtureError(f"{file.path}: {message}", hint=DAMAGED_HINT)
+    where = f"line {int(match['line']) + 1}"  # the header is line 1
+    if match["column"]:
+        where += f", column {match['column']}"
+    value = f" (value {match['value']!r})" if match["value"] is not None else ""
+    if not match["column"] and match["value"] is not None:
+        value = f" (row {match['value']!r})"
+    return FixtureError(f"{file.path}: {where}: {message}{value}", hint=DAMAGED_HINT)
+
+
+def _columns(names: Iterable[str], prefix: str | None = None) -> sql.Composable:
+    if prefix is None:
+        return sql.SQL(", ").join(sql.Identifier(n) for n in names)
+    return sql.SQL(", ").join(sql.Identifier(prefix, n) for n in names)
+
+
+def insert_statement(schema: Schema, stage: Stage) -> sql.Composable:
+    """`INSERT INTO target (cols) SELECT cols FROM stage` that skips rows already present.
+
+    With a primary or unique key, ON CONFLICT DO NOTHING; without one, rows equal on every
+    column are skipped, compared as row text (json has no equality operator, and a row's text
+    is never NULL, so `=` suits a hash anti-join).
+    """
+    entry = stage.file.entry
+    table = schema.table(entry.name)
+    overriding = sql.SQL(
+        " OVERRIDING SYSTEM VALUE"
+        if any(table.column(c).identity == "a" for c in entry.columns)
+        else ""
+    )
+    head = sql.SQL("INSERT INTO {} ({}){} SELECT {} FROM {} s").format(
+        ident(entry.name),
+        _columns(entry.columns),
+        overriding,
+        _columns(entry.columns, "s"),
+        stage.ident,
+    )
+    if table.primary_key or table.unique_keys:
+        return head + sql.SQL(" ON CONFLICT DO NOTHING")
+    return head + sql.SQL(
+        " WHERE NOT EXISTS (SELECT FROM {} t WHERE ROW({})::text = ROW({})::text)"
+    ).format(ident(entry.name), _columns(entry.columns, "t"), _columns(entry.columns, "s"))
+
+
+def _insert(
+    db: Session,
+    schema: Schema,
+    step: Step,
+    files: dict[TableName, FixtureFile],
+    stages: dict[TableName, Stage],
+) -> list[TableResult]:
+    try:
+        if len(step.tables) == 1:
+            (name,) = step.tables
+            counts = [db.execute(insert_statement(schema, stages[name]))]
+        else:
+            # One statement for the whole cycle: its foreign keys are checked at its end.
+            parts = [
+                sql.SQL("{} AS ({} RETURNING 1)").format(
+                    sql.Identifier(f"ins_{i}"), insert_statement(schema, stages[name])
+                )
+                for i, name in enumerate(step.tables)
+            ]
+            totals = sql.SQL(", ").join(
+                sql.SQL("(SELECT count(*) FROM {})").format(sql.Identifier(f"ins_{i}"))
+                for i in range(len(step.tables))
+            )
+            counts = list(
+                db.fetch(sql.SQL("WITH {} SELECT {}").format(sql.SQL(", ").join(parts), totals))[0]
+            )
+    except psycopg2.errors.ForeignKeyViolation as exc:
+        table = exc.diag.table_name or ", ".join(map(str, step.tables))
+        raise LoadFailed(
+            f"{table}: a row references a missing row: {exc.diag.message_detail} "
+            f"(constraint {exc.diag.constraint_name})",
+            hint="load the referenced table too (it may be missing from --tables), "
+            "or re-export the fixtures",
+        ) from exc
+    except psycopg2.errors.FeatureNotSupported as exc:
+        if not step.is_cycle or len(step.tables) == 1:
+            raise LoadFailed(f"{step.tables[0]}: {exc.diag.message_primary}") from exc
+        raise _unbreakable(schema, step, exc) from exc
+    except psycopg2.Error as exc:
+        detail = f": {exc.diag.message_detail}" if exc.diag.message_detail else ""
+        table = exc.diag.table_name or ", ".join(map(str, step.tables))
+        raise LoadFailed(
+            f"{table}: {exc.diag.message_primary}{detail}",
+            hint="the fixtures do not fit the target: re-export them, or migrate the database",
+        ) from exc
+    return [
+        TableResult(name, files[name].entry.rows, int(count))
+        for name, count in zip(step.tables, counts, strict=True)
+    ]
+
+
+def _unbreakable(schema: Schema, step: Step, exc: psycopg2.Error) -> UnbreakableCycle:
+    members = set(step.tables)
+    constraints = sorted(
+        {
+            fk.name
+            for leaf in step.tables
+            for fk in schema.relations_from(leaf)
+            if members & set(schema.leaves(fk.referred_table))
+        }
+    )
+    return UnbreakableCycle(
+        f"{' -> '.join(map(str, step.tables))} reference each other (constraints "
+        f"{', '.join(constraints)}) and PostgreSQL refused to load them in one statement: "
+        f"{exc.diag.message_primary}",
+        hint="make one of these constraints DEFERRABLE, or leave one table out with --tables",
+    )
+
+
+def advance_sequences(
+    db: Session, schema: Schema, tables: Iterable[TableName]
+) -> list[tuple[TableName, int]]:
+    """Move each sequence feeding a loaded table past the largest value in any table it feeds
+    (several tables may share one); a sequence is never moved backwards."""
+    loaded = {a for t in tables for a in schema.ancestors(t)}
+    moved = []
+    for seq in schema.sequences:
+        if not loaded & {t for t, _ in seq.feeds}:
+            continue
+        largest = sql.SQL("greatest({})").format(
+            sql.SQL(", ").join(
+                sql.SQL("(SELECT max({})::bigint FROM {})").format(sql.Identifier(c), ident(t))
+                for t, c in seq.feeds
+            )
+        )
+        rows = db.fetch(
+            sql.SQL(
+                "SELECT setval(to_regclass(quote_ident(%s) || '.' || quote_ident(%s)), m) "
+                "FROM (SELECT {} AS m) x, {} s "
+                "WHERE m IS NOT NULL "
+                "AND (m > s.last_value OR (m = s.last_value AND NOT s.is_called))"
+            ).format(largest, ident(seq.name)),
+            (seq.name.schema, seq.name.name),
+        )
+        moved += [(seq.name, int(r[0])) for r in rows]
+    return moved

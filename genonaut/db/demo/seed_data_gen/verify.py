@@ -1,0 +1,231 @@
+"""Checks on a loaded database: every fixture row is there, and no relation points at nothing.
+
+Both checks read the target only: the files are copied into temporary tables created before
+a READ ONLY transaction begins, and everything else is a SELECT.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from psycopg2 import sql
+
+from .fixture_format import Manifest, read_manifest
+from .loader import (
+    FixtureFile,
+    Stage,
+    check_columns,
+    choose_tables,
+    copy_stages,
+    create_stages,
+    defaulted_columns,
+    format_table,
+    read_fixture_files,
+    stages_for,
+)
+from .postgres import Session, Tracer, ident, read_schema, redacted, session
+from .schema_graph import ForeignKey, Schema, TableName
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """Fixture rows of one table that the target lacks, or holds with other values."""
+
+    table: TableName
+    in_file: int
+    missing: int
+    differing: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.differing
+
+
+@dataclass(frozen=True)
+class RelationCheck:
+    """Rows of `child` whose reference through `relation` finds no row."""
+
+    relation: ForeignKey
+    child: TableName
+    orphans: int
+
+
+@dataclass
+class VerifyReport:
+    database: str
+    tables: list[TableCheck] = field(default_factory=list)
+    relations: list[RelationCheck] = field(default_factory=list)
+    statements: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(t.ok for t in self.tables) and not any(r.orphans for r in self.relations)
+
+    def as_table(self) -> str:
+        lines = format_table(
+            ("table", "in file", "missing", "differing"),
+            [(str(t.table), t.in_file, t.missing, t.differing) for t in self.tables],
+            None,
+        )
+        for check in self.relations:
+            if check.orphans:
+                kind = "virtual relation" if check.relation.is_virtual else "foreign key"
+                lines.append(
+                    f"orphans: {check.orphans} rows of {check.child} reference nothing through "
+                    f"{kind} {check.relation.name}: {check.relation.describe()}"
+                )
+        bad = sum(not t.ok for t in self.tables) + sum(bool(r.orphans) for r in self.relations)
+        verdict = "OK" if self.ok else f"FAILED: {bad} problems"
+        lines.append(
+            f"verify {verdict}: {len(self.tables)} tables, {len(self.relations)} relations "
+            f"checked in {self.seconds:.2f}s -> {self.database}"
+        )
+        return "\n".join(lines)
+
+
+def verify_seed(
+    input_dir: Path,
+    database_url: str,
+    *,
+    tables: Sequence[str] = (),
+    tracer: Tracer | None = None,
+) -> VerifyReport:
+    """Check that the target holds every fixture row of `input_dir` unchanged, and that no
+    relation (declared or virtual) of the fixture's tables points at a missing row.
+
+    Example: `verify_seed(Path("test/db/input/rdbms_init_from_demo"), url).ok`.
+    The target is not written to; `report.ok` is False when a check found a problem.
+    """
+    started = time.perf_counter()
+    manifest = read_manifest(input_dir)
+    files = read_fixture_files(input_dir, choose_tables(manifest, tables))
+    report = VerifyReport(redacted(database_url))
+    with session(database_url, tracer=tracer) as db:
+        try:
+            schema = read_schema(db)
+            check_columns(schema, (f.entry for f in files), defaulted_columns(db, schema, files))
+            stages = stages_for(files)
+            if stages:
+                # Temporary tables must exist before a READ ONLY transaction may fill them.
+                create_stages(db, stages.values(), drop_on_commit=False)
+            db.conn.commit()
+            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            if stages:
+                copy_stages(db, stages.values())
+            report.tables = missing_rows(db, schema, list(stages.values()))
+            report.relations = orphans(db, schema, relations_of(schema, manifest, files))
+        finally:
+            db.conn.rollback()
+        report.statements = db.statements
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def missing_rows(db: Session, schema: Schema, stages: Sequence[Stage]) -> list[TableCheck]:
+    """Per staged file: rows absent from its table (matched by primary key, or by every column
+    without one) and rows present with other values (full row text compared). One statement."""
+    if not stages:
+        return []
+    parts = []
+    for i, stage in enumerate(stages):
+        columns = stage.file.entry.columns
+        key = schema.table(stage.file.name).primary_key
+        s_row = _row_text("s", columns)
+        t_row = _row_text("t", columns)
+        if key and set(key) <= set(columns):
+            parts.append(
+                sql.SQL(
+                    "SELECT {} AS i, count(*) FILTER (WHERE t.{} IS NULL), "
+                    "count(*) FILTER (WHERE t.{} IS NOT NULL AND {} <> {}) "
+                    "FROM {} s LEFT JOIN {} t ON {}"
+                ).format(
+                    sql.Literal(i),
+                    sql.Identifier(key[0]),
+                    sql.Identifier(key[0]),
+                    s_row,
+                    t_row,
+                    stage.ident,
+                    ident(stage.file.name),
+                    sql.SQL(" AND ").join(
+                        sql.SQL("t.{0} = s.{0}").format(sql.Identifier(k)) for k in key
+                    ),
+                )
+            )
+        else:
+            parts.append(
+                sql.SQL(
+                    "SELECT {} AS i, count(*) FILTER (WHERE NOT EXISTS "
+                    "(SELECT FROM {} t WHERE {} = {})), 0 FROM {} s"
+                ).format(sql.Literal(i), ident(stage.file.name), t_row, s_row, stage.ident)
+            )
+    rows = db.fetch(sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(p) for p in parts))
+    found = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+    return [TableCheck(s.file.name, s.file.entry.rows, *found[i]) for i, s in enumerate(stages)]
+
+
+def relations_of(
+    schema: Schema, manifest: Manifest, files: Iterable[FixtureFile]
+) -> list[tuple[ForeignKey, TableName]]:
+    """(relation, child leaf) for every declared foreign key of the loaded tables in the target
+    and every virtual relation of the manifest whose child rows they hold."""
+    loaded = [f.name for f in files]
+    found: list[tuple[ForeignKey, TableName]] = []
+    for leaf in loaded:
+        found += [(fk, leaf) for fk in schema.relations_from(leaf)]
+        ancestors = set(schema.ancestors(leaf)) if leaf in schema else {leaf}
+        found += [
+            (fk, leaf) for fk in manifest.relations if fk.is_virtual and fk.table in ancestors
+        ]
+    return found
+
+
+def orphans(
+    db: Session, schema: Schema, relations: Sequence[tuple[ForeignKey, TableName]]
+) -> list[RelationCheck]:
+    """Count, per relation, child rows with every reference column set (and the relation's
+    condition true) that match no row of the referenced table, in any of its partitions."""
+    if not relations:
+        return []
+    counts = [_orphan_count(schema, fk, child) for fk, child in relations]
+    (row,) = db.fetch(sql.SQL("SELECT {}").format(sql.SQL(", ").join(counts)))
+    return [RelationCheck(fk, child, int(n)) for (fk, child), n in zip(relations, row, strict=True)]
+
+
+def _orphan_count(schema: Schema, fk: ForeignKey, child: TableName) -> sql.Composable:
+    tests: list[sql.Composable] = [
+        sql.SQL("c.{} IS NOT NULL").format(sql.Identifier(c)) for c in fk.columns
+    ]
+    if fk.condition:
+        # A user-written predicate on the child row, from the export configuration.
+        tests.append(sql.SQL("({}) IS TRUE").format(sql.SQL(fk.condition)))
+    matches = sql.SQL(" AND ").join(
+        _equal(schema, fk, child, mine, theirs)
+        for mine, theirs in zip(fk.columns, fk.referred_columns, strict=True)
+    )
+    return sql.SQL(
+        "(SELECT count(*) FROM {} c WHERE {} AND NOT EXISTS (SELECT FROM {} p WHERE {}))"
+    ).format(ident(child), sql.SQL(" AND ").join(tests), ident(fk.referred_table), matches)
+
+
+def _equal(
+    schema: Schema, fk: ForeignKey, child: TableName, mine: str, theirs: str
+) -> sql.Composable:
+    """`p.theirs = c.mine`, compared as text when a virtual relation joins different types."""
+    same = (
+        child in schema
+        and fk.referred_table in schema
+        and schema.table(child).column(mine).type
+        == schema.table(fk.referred_table).column(theirs).type
+    )
+    form = "p.{0} = c.{1}" if same else "p.{0}::text = c.{1}::text"
+    return sql.SQL(form).format(sql.Identifier(theirs), sql.Identifier(mine))
+
+
+def _row_text(alias: str, columns: Sequence[str]) -> sql.Composable:
+    return sql.SQL("ROW({})::text").format(
+        sql.SQL(", ").join(sql.Identifier(alias, c) for c in columns)
+    )
