@@ -89,7 +89,7 @@ def seed_rows() -> Spec:
         ),
         "notes": (
             ("author_id", "doc", "body"),
-            [(str(1 + i % 5), '{"i": %d}' % (i % 3), "same") for i in range(40)],
+            [(str(1 + i % 5), f'{{"i": {i % 3}}}', "same") for i in range(40)],
         ),
         "tickets_a": (("id", "book_id"), [(str(i), str(i)) for i in range(1, 31)]),
         "tickets_b": (("id",), [(str(i),) for i in range(100, 111)]),

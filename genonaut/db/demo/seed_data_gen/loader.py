@@ -452,13 +452,66 @@ def _copy_error(file: FixtureFile, exc: psycopg2.Error) -> FixtureError:
     match = _COPY_CONTEXT.search(context.splitlines()[0] if context else "")
     if match is None:
         return FixtureError(f"{file.path}: {message}", hint=DAMAGED_HINT)
-    where = f"line {int(match['line']) + 1}"  # the header is line 1
-    if match["column"]:
-        where += f", column {match['column']}"
-    value = f" (value {match['value']!r})" if match["value"] is not None else ""
-    if not match["column"] and match["value"] is not None:
-        value = f" (row {match['value']!r})"
-    return FixtureError(f"{file.path}: {where}: {message}{value}", hint=DAMAGED_HINT)
+    line = int(match["line"]) + 1  # the header is line 1
+    column, value = match["column"], match["value"]
+    if not column:
+        # PostgreSQL names no column for an encoding error: find the field that is not UTF-8.
+        column, value = _undecodable_field(file, line) or (None, value)
+    where = f"line {line}, column {column}" if column else f"line {line}"
+    shown = f" (value {value!r})" if column and value is not None else ""
+    if not column and value is not None:
+        shown = f" (row {value!r})"
+    return FixtureError(f"{file.path}: {where}: {message}{shown}", hint=DAMAGED_HINT)
+
+
+def _undecodable_field(file: FixtureFile, line: int) -> tuple[str, str] | None:
+    """(column, raw text) of the first field on `line` of `file` whose bytes, escapes
+    decoded, are not UTF-8 (or hold a NUL, which no text value may)."""
+    lines = file.body.split(b"\n")
+    if not 2 <= line <= len(lines) + 1:
+        return None
+    fields = lines[line - 2].split(b"\t")
+    for name, raw in zip(file.entry.columns, fields, strict=False):
+        data = _unescape(raw)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return name, raw.decode("utf-8", errors="backslashreplace")
+        if b"\0" in data and raw != b"\\N":
+            return name, raw.decode("utf-8", errors="backslashreplace")
+    return None
+
+
+_SIMPLE_ESCAPES = {ord(k): v for k, v in zip("bfnrtv", b"\b\f\n\r\t\v", strict=True)}
+_OCTAL, _HEX = b"01234567", b"0123456789abcdefABCDEF"
+
+
+def _unescape(raw: bytes) -> bytes:
+    """The bytes COPY's text format makes of one field: octal and hex escapes give raw bytes."""
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        if raw[i] != ord("\\") or i + 1 == len(raw):
+            out.append(raw[i])
+            i += 1
+            continue
+        nxt = raw[i + 1]
+        if nxt in _OCTAL:
+            end = i + 1
+            while end < len(raw) and end < i + 4 and raw[end] in _OCTAL:
+                end += 1
+            out.append(int(raw[i + 1 : end], 8) & 0xFF)
+            i = end
+        elif nxt == ord("x") and i + 2 < len(raw) and raw[i + 2] in _HEX:
+            end = i + 2
+            while end < len(raw) and end < i + 4 and raw[end] in _HEX:
+                end += 1
+            out.append(int(raw[i + 2 : end], 16))
+            i = end
+        else:
+            out.append(_SIMPLE_ESCAPES.get(nxt, nxt))
+            i += 2
+    return bytes(out)
 
 
 def _columns(names: Iterable[str], prefix: str | None = None) -> sql.Composable:
