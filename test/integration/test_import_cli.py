@@ -1,0 +1,87 @@
+"""import_seed_to_test.py as a user runs it: exit codes, what goes to stdout and stderr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_helpers import invoke, invoke_assert_code
+from db_helpers import run_sql
+from test_import import SCHEMA, seed_rows, write_fixture
+
+SCRIPT = "import_seed_to_test"
+
+
+@pytest.fixture
+def target(empty_db_url: str) -> str:
+    run_sql(empty_db_url, SCHEMA)
+    return empty_db_url
+
+
+@pytest.fixture
+def seed(tmp_path: Path) -> Path:
+    return write_fixture(tmp_path / "seed", seed_rows())
+
+
+def _args(url: str, seed: Path, *more: str) -> tuple[str, ...]:
+    return ("--database-url", url, "--input-dir", str(seed), *more)
+
+
+def test_import_prints_progress_then_a_summary_and_verifies(target: str, seed: Path) -> None:
+    result = invoke_assert_code(0, SCRIPT, *_args(target, seed, "--verify"))
+    assert "  books: 500 rows, 500 inserted" in result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["table", "in", "file", "inserted", "already", "there"]
+    assert any(line.split()[:4] == ["authors", "200", "200", "0"] for line in lines)
+    assert "verify OK" in result.stdout
+    again = invoke_assert_code(0, SCRIPT, *_args(target, seed, "--verbosity", "quiet"))
+    assert again.stderr == ""
+    assert any(
+        line.split()[:4] == ["authors", "200", "0", "200"] for line in again.stdout.splitlines()
+    )
+
+
+def test_verify_only_exits_1_on_a_missing_row(target: str, seed: Path) -> None:
+    invoke_assert_code(0, SCRIPT, *_args(target, seed))
+    invoke_assert_code(0, SCRIPT, *_args(target, seed, "--verify-only"))
+    run_sql(target, "DELETE FROM tickets_a WHERE id = 3")
+    result = invoke_assert_code(1, SCRIPT, *_args(target, seed, "--verify-only"))
+    assert any(line.split()[:3] == ["tickets_a", "30", "1"] for line in result.stdout.splitlines())
+    assert "verify FAILED" in result.stdout
+    assert run_sql(target, "SELECT count(*) FROM tickets_a") == [(29,)]
+
+
+def test_input_errors_exit_2_with_a_hint(target: str, tmp_path: Path) -> None:
+    result = invoke_assert_code(2, SCRIPT, *_args(target, tmp_path / "nowhere"))
+    assert "no manifest.json" in result.stderr
+    assert "Hint: " in result.stderr
+
+
+def test_truncate_without_cascade_names_the_referencing_tables(target: str, seed: Path) -> None:
+    invoke_assert_code(0, SCRIPT, *_args(target, seed, "--verbosity", "quiet"))
+    result = invoke_assert_code(
+        2, SCRIPT, *_args(target, seed, "--table", "authors", "--truncate-first")
+    )
+    assert "books" in result.stderr and "--cascade" in result.stderr
+    invoke_assert_code(
+        0, SCRIPT, *_args(target, seed, "--tables", "authors", "--truncate-first", "--cascade")
+    )
+    assert run_sql(target, "SELECT count(*) FROM books") == [(0,)]
+
+
+def test_debug_shows_every_statement(target: str, seed: Path) -> None:
+    result = invoke_assert_code(0, SCRIPT, *_args(target, seed, "--verbosity", "debug"))
+    assert "SQL: INSERT INTO " in result.stderr
+    assert "SQL: COPY " in result.stderr
+
+
+def test_traceback_shows_the_stack(target: str, tmp_path: Path) -> None:
+    result = invoke(SCRIPT, *_args(target, tmp_path / "nowhere", "--traceback"))
+    assert result.code == 1
+    assert "Traceback" in result.stderr and "FixtureError" in result.stderr
+
+
+def test_cascade_without_truncate_is_a_usage_error(target: str, seed: Path) -> None:
+    result = invoke(SCRIPT, *_args(target, seed, "--cascade"))
+    assert result.code == 2
+    assert "--cascade only applies with --truncate-first" in result.stderr
