@@ -11,7 +11,7 @@ import pytest
 from db_helpers import run_sql
 from sqlalchemy.engine import make_url
 
-from genonaut.db.demo.seed_data_gen.errors import ConfigError, LoadFailed
+from genonaut.db.demo.seed_data_gen.errors import ConfigError, LoadFailed, UnbreakableCycle
 from genonaut.db.demo.seed_data_gen.exporter import export_seed
 from genonaut.db.demo.seed_data_gen.fixture_format import (
     MANIFEST,
@@ -312,3 +312,16 @@ def test_hr_cycle_loads_into_a_schema_only_copy(
 
 def _libpq(url: str) -> str:
     return url.replace("+psycopg2", "")
+
+
+def test_a_cycle_the_database_refuses_in_one_statement_is_unbreakable(
+    target: str, seed: Path
+) -> None:
+    # Rules of this kind are not allowed in data-modifying CTEs, which a cycle needs.
+    run_sql(target, "CREATE RULE keep_out AS ON INSERT TO ships DO INSTEAD NOTHING")
+    with pytest.raises(UnbreakableCycle) as caught:
+        import_seed(seed, target)
+    assert "ships" in caught.value.message and "sailors" in caught.value.message
+    assert "ships_captain_id_fkey" in caught.value.message
+    assert "DEFERRABLE" in caught.value.hint
+    assert counts(target, ["authors"]) == {"authors": 0}

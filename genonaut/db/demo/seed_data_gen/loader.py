@@ -318,7 +318,8 @@ def import_seed(
             steps = plan_steps(schema, manifest, names)
             if truncate_first:
                 report.truncated = truncate(db, schema, names, cascade=cascade)
-            stages = stage_files(db, files)
+            # Empty files need no staging table, no COPY and no INSERT.
+            stages = stage_files(db, [f for f in files if f.entry.rows])
             by_name = {f.name: f for f in files}
             for step in steps:
                 for result in _insert(db, schema, step, by_name, stages):
@@ -328,7 +329,7 @@ def import_seed(
                     )
                     if on_table is not None:
                         on_table(result)
-            report.sequences = advance_sequences(db, schema, names)
+            report.sequences = advance_sequences(db, schema, list(stages))
             db.conn.commit()
         finally:
             # A failure anywhere leaves the target exactly as it was.
@@ -555,9 +556,12 @@ def _insert(
     files: dict[TableName, FixtureFile],
     stages: dict[TableName, Stage],
 ) -> list[TableResult]:
+    loading = tuple(t for t in step.tables if t in stages)
+    if not loading:
+        return [TableResult(name, 0, 0) for name in step.tables]
     try:
-        if len(step.tables) == 1:
-            (name,) = step.tables
+        if len(loading) == 1:
+            (name,) = loading
             counts = [db.execute(insert_statement(schema, stages[name]))]
         else:
             # One statement for the whole cycle: its foreign keys are checked at its end.
@@ -565,11 +569,11 @@ def _insert(
                 sql.SQL("{} AS ({} RETURNING 1)").format(
                     sql.Identifier(f"ins_{i}"), insert_statement(schema, stages[name])
                 )
-                for i, name in enumerate(step.tables)
+                for i, name in enumerate(loading)
             ]
             totals = sql.SQL(", ").join(
                 sql.SQL("(SELECT count(*) FROM {})").format(sql.Identifier(f"ins_{i}"))
-                for i in range(len(step.tables))
+                for i in range(len(loading))
             )
             counts = list(
                 db.fetch(sql.SQL("WITH {} SELECT {}").format(sql.SQL(", ").join(parts), totals))[0]
@@ -583,19 +587,22 @@ def _insert(
             "or re-export the fixtures",
         ) from exc
     except psycopg2.errors.FeatureNotSupported as exc:
-        if not step.is_cycle or len(step.tables) == 1:
+        if len(loading) == 1:
             raise LoadFailed(f"{step.tables[0]}: {exc.diag.message_primary}") from exc
         raise _unbreakable(schema, step, exc) from exc
     except psycopg2.Error as exc:
         detail = f": {exc.diag.message_detail}" if exc.diag.message_detail else ""
-        table = exc.diag.table_name or ", ".join(map(str, step.tables))
+        if exc.diag.context:  # e.g. the trigger that failed
+            detail += f" ({exc.diag.context.strip().splitlines()[-1]})"
+        table = exc.diag.table_name or ", ".join(map(str, loading))
         raise LoadFailed(
             f"{table}: {exc.diag.message_primary}{detail}",
             hint="the fixtures do not fit the target: re-export them, or migrate the database",
         ) from exc
+    inserted = dict(zip(loading, counts, strict=True))
     return [
-        TableResult(name, files[name].entry.rows, int(count))
-        for name, count in zip(step.tables, counts, strict=True)
+        TableResult(name, files[name].entry.rows, int(inserted.get(name, 0)))
+        for name in step.tables
     ]
 
 
@@ -621,9 +628,9 @@ def advance_sequences(
     db: Session, schema: Schema, tables: Iterable[TableName]
 ) -> list[tuple[TableName, int]]:
     """Move each sequence feeding a loaded table past the largest value in any table it feeds
-    (several tables may share one); a sequence is never moved backwards."""
+    (several tables may share one); a sequence is never moved backwards. One statement."""
     loaded = {a for t in tables for a in schema.ancestors(t)}
-    moved = []
+    parts = []
     for seq in schema.sequences:
         if not loaded & {t for t, _ in seq.feeds}:
             continue
@@ -633,14 +640,19 @@ def advance_sequences(
                 for t, c in seq.feeds
             )
         )
-        rows = db.fetch(
+        parts.append(
             sql.SQL(
-                "SELECT setval(to_regclass(quote_ident(%s) || '.' || quote_ident(%s)), m) "
-                "FROM (SELECT {} AS m) x, {} s "
-                "WHERE m IS NOT NULL "
+                "SELECT {}::text, {}::text, "
+                "setval(to_regclass(quote_ident({}) || '.' || quote_ident({})), m) "
+                "FROM (SELECT {} AS m) x, {} s WHERE m IS NOT NULL "
                 "AND (m > s.last_value OR (m = s.last_value AND NOT s.is_called))"
-            ).format(largest, ident(seq.name)),
-            (seq.name.schema, seq.name.name),
+            ).format(
+                *(sql.Literal(seq.name.schema), sql.Literal(seq.name.name)) * 2,
+                largest,
+                ident(seq.name),
+            )
         )
-        moved += [(seq.name, int(r[0])) for r in rows]
-    return moved
+    if not parts:
+        return []
+    rows = db.fetch(sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(p) for p in parts))
+    return [(TableName(schema_name, name), int(value)) for schema_name, name, value in rows]

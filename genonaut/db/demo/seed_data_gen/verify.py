@@ -108,7 +108,9 @@ def verify_seed(
         try:
             schema = read_schema(db)
             check_columns(schema, (f.entry for f in files), defaulted_columns(db, schema, files))
-            stages = stages_for(files)
+            # Tables whose files are empty have nothing to look for and no rows to check.
+            filled = [f for f in files if f.entry.rows]
+            stages = stages_for(filled)
             if stages:
                 # Temporary tables must exist before a READ ONLY transaction may fill them.
                 create_stages(db, stages.values(), drop_on_commit=False)
@@ -116,8 +118,11 @@ def verify_seed(
             db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             if stages:
                 copy_stages(db, stages.values())
-            report.tables = missing_rows(db, schema, list(stages.values()))
-            report.relations = orphans(db, schema, relations_of(schema, manifest, files))
+            checks = {c.table: c for c in missing_rows(db, schema, list(stages.values()))}
+            report.tables = [
+                checks.get(f.name, TableCheck(f.name, f.entry.rows, 0, 0)) for f in files
+            ]
+            report.relations = orphans(db, schema, relations_of(schema, manifest, filled))
         finally:
             db.conn.rollback()
         report.statements = db.statements
