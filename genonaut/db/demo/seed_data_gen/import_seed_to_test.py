@@ -82,7 +82,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def _env_url(env: str) -> str:
     from genonaut.db.utils import database_url
 
-    return database_url(env)
+    url: str = database_url(env)
+    return url
 
 
 def main(argv: list[str] | None = None) -> int:

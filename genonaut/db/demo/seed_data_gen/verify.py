@@ -95,7 +95,7 @@ def verify_seed(
     tracer: Tracer | None = None,
 ) -> VerifyReport:
     """Check that the target holds every fixture row of `input_dir` unchanged, and that no
-    relation (declared or virtual) of the fixture's tables points at a missing row.
+    relation (declared or virtual) of the fixture's tables with rows points at a missing row.
 
     Example: `verify_seed(Path("test/db/input/rdbms_init_from_demo"), url).ok`.
     The target is not written to; `report.ok` is False when a check found a problem.
