@@ -64,7 +64,10 @@ def test_round_trip_is_lossless_and_repeatable(
     copy_schema(source, target, pg_bin_dir)
     target = as_client(name, target)
 
-    first = import_seed(seed, target)
+    # MusicBrainz's insert triggers add rows of their own (artist_meta for each artist...):
+    # switched off, the tables hold exactly the fixture's rows.
+    load = {"disable_triggers": name == "musicbrainz_schema"}
+    first = import_seed(seed, target, **load)
     manifest = read_manifest(seed)
     assert first.inserted == sum(t.rows for t in manifest.tables)
     for table in manifest.tables:
@@ -74,7 +77,7 @@ def test_round_trip_is_lossless_and_repeatable(
         assert count == table.rows, table.name
     assert verify_seed(seed, target).ok
 
-    again = import_seed(seed, target)
+    again = import_seed(seed, target, **load)
     assert again.inserted == 0
     assert all(t.already_there == t.in_file for t in again.tables)
 

@@ -57,6 +57,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="with --truncate-first: also empty the tables that reference them",
     )
+    parser.add_argument(
+        "--disable-triggers",
+        action="store_true",
+        help="keep the tables' own triggers from firing while loading (foreign keys are still "
+        "checked); needs ownership of the tables",
+    )
     checks = parser.add_mutually_exclusive_group()
     checks.add_argument(
         "--verify", action="store_true", help="after loading, check every row and relation"
@@ -110,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                 tables=args.tables,
                 truncate_first=args.truncate_first,
                 cascade=args.cascade,
+                disable_triggers=args.disable_triggers,
                 on_table=progress,
                 tracer=tracer,
             )

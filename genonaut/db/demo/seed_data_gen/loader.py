@@ -293,6 +293,7 @@ def import_seed(
     tables: Sequence[str] = (),
     truncate_first: bool = False,
     cascade: bool = False,
+    disable_triggers: bool = False,
     on_table: Callable[[TableResult], None] | None = None,
     tracer: Tracer | None = None,
 ) -> ImportReport:
@@ -304,6 +305,9 @@ def import_seed(
     reference must then already be in the target, or the import fails naming the constraint.
     `truncate_first` empties the loaded tables first (RESTART IDENTITY); tables outside them
     that reference them make it fail unless `cascade` lets TRUNCATE empty those too.
+    `disable_triggers` keeps the loaded tables' own triggers (not their foreign-key checks)
+    from firing during the load, so that the tables hold exactly the fixture's rows; it needs
+    ownership of the tables.
     Raises a SeedError subclass on any problem; the target is then unchanged.
     """
     started = time.perf_counter()
@@ -321,6 +325,8 @@ def import_seed(
             # Empty files need no staging table, no COPY and no INSERT.
             stages = stage_files(db, [f for f in files if f.entry.rows])
             by_name = {f.name: f for f in files}
+            if disable_triggers:
+                switch_triggers(db, list(stages), enabled=False)
             for step in steps:
                 for result in _insert(db, schema, step, by_name, stages):
                     report.tables.append(result)
@@ -329,6 +335,8 @@ def import_seed(
                     )
                     if on_table is not None:
                         on_table(result)
+            if disable_triggers:
+                switch_triggers(db, list(stages), enabled=True)
             report.sequences = advance_sequences(db, schema, list(stages))
             db.conn.commit()
         finally:
@@ -355,6 +363,26 @@ def defaulted_columns(
         (names,),
     )
     return {(TableName(s, t), c) for s, t, c in rows}
+
+
+def switch_triggers(db: Session, tables: Sequence[TableName], *, enabled: bool) -> None:
+    """Disable or enable the tables' user triggers; foreign-key checks stay on. Being inside
+    the import's transaction, a failure anywhere re-enables them with the rollback."""
+    if not tables:
+        return
+    action = sql.SQL("ENABLE" if enabled else "DISABLE")
+    try:
+        db.execute(
+            sql.SQL("; ").join(
+                sql.SQL("ALTER TABLE {} {} TRIGGER USER").format(ident(t), action) for t in tables
+            )
+        )
+    except psycopg2.errors.InsufficientPrivilege as exc:
+        raise ConfigError(
+            f"--disable-triggers: {exc.diag.message_primary}",
+            hint="only the owner of a table may switch its triggers off: import as the "
+            "owner, or without --disable-triggers",
+        ) from exc
 
 
 def truncate(
@@ -592,13 +620,16 @@ def _insert(
         raise _unbreakable(schema, step, exc) from exc
     except psycopg2.Error as exc:
         detail = f": {exc.diag.message_detail}" if exc.diag.message_detail else ""
+        hint = "the fixtures do not fit the target: re-export them, or migrate the database"
         if exc.diag.context:  # e.g. the trigger that failed
             detail += f" ({exc.diag.context.strip().splitlines()[-1]})"
+            if "trigger" in exc.diag.context:
+                hint = (
+                    "a trigger of the target failed while loading: fix it, or load with "
+                    "--disable-triggers (the tables' owner may)"
+                )
         table = exc.diag.table_name or ", ".join(map(str, loading))
-        raise LoadFailed(
-            f"{table}: {exc.diag.message_primary}{detail}",
-            hint="the fixtures do not fit the target: re-export them, or migrate the database",
-        ) from exc
+        raise LoadFailed(f"{table}: {exc.diag.message_primary}{detail}", hint=hint) from exc
     inserted = dict(zip(loading, counts, strict=True))
     return [
         TableResult(name, files[name].entry.rows, int(inserted.get(name, 0)))

@@ -248,7 +248,12 @@ SELECT json_build_object(
 def read_schema(db: Session, schemas: Sequence[str] | None = None) -> Schema:
     """The tables, keys, foreign keys and sequences of `schemas` (default: all user schemas)."""
     names = list(schemas) if schemas else user_schemas(db)
+    # format_type() leaves out the schemas on the search_path: with only pg_catalog there,
+    # type names are qualified the same way for every client.
+    (saved,) = db.fetch("SELECT current_setting('search_path')")[0]
+    db.fetch("SELECT set_config('search_path', 'pg_catalog', true)")
     (raw,) = db.fetch(_CATALOG_QUERY, {"schemas": names})[0]
+    db.fetch("SELECT set_config('search_path', %s, true)", (saved,))
     tables = tuple(
         Table(
             name=TableName(t["schema"], t["name"]),
