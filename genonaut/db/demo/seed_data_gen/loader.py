@@ -144,13 +144,9 @@ class Step:
     is_cycle: bool = False
 
 
-def check_columns(
-    schema: Schema, tables: Iterable[FixtureTable], defaulted: set[tuple[TableName, str]]
-) -> None:
+def check_columns(schema: Schema, tables: Iterable[FixtureTable]) -> None:
     """Raise SchemaDrift when the target lacks a table or column of the fixtures, computes a
     column the files fill, or needs a value (NOT NULL, no default) that the files do not give.
-
-    `defaulted` holds the (table, column) pairs that have a default in the target.
     """
     for entry in tables:
         if entry.name not in schema:
@@ -180,7 +176,7 @@ def check_columns(
                 column.name not in entry.columns
                 and not column.is_nullable
                 and not column.identity
-                and (entry.name, column.name) not in defaulted
+                and not column.has_default
             ):
                 raise SchemaDrift(
                     f"column {entry.name}.{column.name} is NOT NULL without a default in the "
@@ -317,7 +313,7 @@ def import_seed(
     with session(database_url, tracer=tracer) as db:
         try:
             schema = read_schema(db)
-            check_columns(schema, (f.entry for f in files), defaulted_columns(db, schema, files))
+            check_columns(schema, (f.entry for f in files))
             names = [f.name for f in files]
             steps = plan_steps(schema, manifest, names)
             if truncate_first:
@@ -346,23 +342,6 @@ def import_seed(
         report.statements = db.statements
     report.seconds = time.perf_counter() - started
     return report
-
-
-def defaulted_columns(
-    db: Session, schema: Schema, files: Iterable[FixtureFile]
-) -> set[tuple[TableName, str]]:
-    """The (table, column) pairs of the loaded tables that have a default in the target."""
-    names = [f.name.qualified for f in files]
-    if not names:
-        return set()
-    rows = db.fetch(
-        "SELECT n.nspname, c.relname, a.attname FROM pg_attribute a "
-        "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE a.atthasdef AND a.attnum > 0 AND NOT a.attisdropped "
-        "AND n.nspname || '.' || c.relname = ANY(%s)",
-        (names,),
-    )
-    return {(TableName(s, t), c) for s, t, c in rows}
 
 
 def switch_triggers(db: Session, tables: Sequence[TableName], *, enabled: bool) -> None:

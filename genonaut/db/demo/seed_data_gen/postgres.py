@@ -174,7 +174,7 @@ SELECT json_build_object(
                  WHERE i.inhrelid = r.oid AND r.relispartition),
       'columns', (SELECT json_agg(json_build_array(
                       a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
-                      a.attgenerated <> '', a.attidentity, a.attcollation <> 0,
+                      a.attgenerated <> '', a.attidentity, a.attcollation <> 0, a.atthasdef,
                       -- Sortable as it is: json, xml, point and arrays are sorted as text.
                       ty.typcategory <> 'A' AND EXISTS (
                           SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
@@ -265,7 +265,8 @@ def read_schema(db: Session, schemas: Sequence[str] | None = None) -> Schema:
                     is_generated=c[3],
                     identity=c[4],
                     is_collatable=c[5],
-                    is_sortable=c[6],
+                    is_sortable=c[7],
+                    has_default=c[6],
                 )
                 for c in t["columns"] or ()
             ),

@@ -54,6 +54,7 @@ class Column:
     identity: str = ""  # "" (none), "a" (GENERATED ALWAYS) or "d" (BY DEFAULT)
     is_collatable: bool = False
     is_sortable: bool = True
+    has_default: bool = False
 
 
 @dataclass(frozen=True)
