@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 from db_helpers import run_sql
-from sqlalchemy.engine import make_url
 
 from genonaut.db.demo.seed_data_gen.errors import ConfigError, LoadFailed, UnbreakableCycle
-from genonaut.db.demo.seed_data_gen.exporter import export_seed
 from genonaut.db.demo.seed_data_gen.fixture_format import (
     MANIFEST,
     FixtureTable,
@@ -22,7 +19,6 @@ from genonaut.db.demo.seed_data_gen.fixture_format import (
 )
 from genonaut.db.demo.seed_data_gen.loader import import_seed
 from genonaut.db.demo.seed_data_gen.schema_graph import ForeignKey, TableName
-from genonaut.db.demo.seed_data_gen.settings import ExportSettings
 from genonaut.db.demo.seed_data_gen.verify import verify_seed
 
 SCHEMA = """
@@ -283,35 +279,6 @@ def test_statements_grow_with_tables_not_rows(
     big = import_seed(write_fixture(tmp_path / "big", spec), other)
     assert big.inserted > 5000
     assert big.statements == small.statements
-
-
-def test_hr_cycle_loads_into_a_schema_only_copy(
-    pg_admin_url: str, pg_bin_dir: Path, empty_db_url: str, tmp_path: Path
-) -> None:
-    hr = make_url(pg_admin_url).set(database="ds_hr").render_as_string(hide_password=False)
-    dump = subprocess.run(
-        [str(pg_bin_dir / "pg_dump"), "--schema-only", "--no-owner", _libpq(hr)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    subprocess.run(
-        [str(pg_bin_dir / "psql"), "-q", "-v", "ON_ERROR_STOP=1", _libpq(empty_db_url)],
-        input=dump,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    out = tmp_path / "hr"
-    exported = export_seed(ExportSettings(hr, out))
-    report = import_seed(out, empty_db_url)
-    assert report.inserted == exported.rows > 0
-    assert {str(t.table): t.inserted for t in report.tables}["hr.employees"] > 0
-    assert verify_seed(out, empty_db_url).ok
-
-
-def _libpq(url: str) -> str:
-    return url.replace("+psycopg2", "")
 
 
 def test_a_cycle_the_database_refuses_in_one_statement_is_unbreakable(
