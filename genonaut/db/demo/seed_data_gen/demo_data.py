@@ -70,7 +70,7 @@ _STATEMENTS: list[tuple[str, str]] = [
                CASE WHEN i % 3 = 0 THEN ARRAY[pg_temp.uid('tag', 1 + i %% %(tags)s),
                                              pg_temp.uid('tag', 1 + (i * 7) %% %(tags)s)] END,
                pg_temp.at(i)
-        FROM generate_series(1, %(users)s) i""",
+        FROM generate_series(1::bigint, %(users)s) i""",
     ),
     (
         "far_users",
@@ -86,23 +86,24 @@ _STATEMENTS: list[tuple[str, str]] = [
                CASE WHEN i % 4 = 0
                     THEN jsonb_build_object('color', '#' || substr(md5('c' || i), 1, 6)) END,
                pg_temp.at(i)
-        FROM generate_series(1, %(tags)s) i""",
+        FROM generate_series(1::bigint, %(tags)s) i""",
     ),
     (
         "tag_parents",
         # A tree eight wide, plus a second parent for every fifth tag (a DAG).
         """INSERT INTO tag_parents (tag_id, parent_id)
-        SELECT pg_temp.uid('tag', i), pg_temp.uid('tag', i / 8) FROM generate_series(8, %(tags)s) i
+        SELECT pg_temp.uid('tag', i), pg_temp.uid('tag', i / 8)
+        FROM generate_series(8::bigint, %(tags)s) i
         UNION
         SELECT pg_temp.uid('tag', i), pg_temp.uid('tag', i / 5 - 1)
-        FROM generate_series(15, %(tags)s, 5) i WHERE i / 5 - 1 <> i / 8""",
+        FROM generate_series(15::bigint, %(tags)s, 5) i WHERE i / 5 - 1 <> i / 8""",
     ),
     (
         "tag_ratings",
         """INSERT INTO tag_ratings (user_id, tag_id, rating, created_at)
         SELECT f.id, pg_temp.uid('tag', 1 + (i * 31) %% %(tags)s),
                round((1 + 4 * pg_temp.frac('r' || i))::numeric, 1), pg_temp.at(i)
-        FROM generate_series(1, %(tag_ratings)s) i
+        FROM generate_series(1::bigint, %(tag_ratings)s) i
         JOIN far_users f ON f.rn = 1 + (i * 7919) %% (SELECT count(*) FROM far_users)
         ON CONFLICT DO NOTHING""",
     ),
@@ -118,7 +119,7 @@ _STATEMENTS: list[tuple[str, str]] = [
                ARRAY['tag-' || (1 + i %% %(tags)s), 'style-' || i % 17],
                CASE WHEN i % 6 <> 0 THEN '/thumbs/' || i || '.png' END,
                round(pg_temp.frac('q' || i)::numeric, 4), i % 11 = 0, pg_temp.at(i)
-        FROM generate_series(1, %(content_items)s) i""",
+        FROM generate_series(1::bigint, %(content_items)s) i""",
     ),
     (
         "content_items_auto",
@@ -131,31 +132,31 @@ _STATEMENTS: list[tuple[str, str]] = [
                ARRAY['auto', 'tag-' || (1 + (i * 3) %% %(tags)s)],
                CASE WHEN i % 4 <> 0 THEN '/thumbs/auto-' || i || '.png' END,
                round(pg_temp.frac('qa' || i)::numeric, 4), false, pg_temp.at(i)
-        FROM generate_series(1, %(content_items_auto)s) i""",
+        FROM generate_series(1::bigint, %(content_items_auto)s) i""",
     ),
     (
         "content_items_ext",
         """INSERT INTO content_items_ext (content_id, prompt, seed, thumbnail)
         SELECT i, 'a painting of ' || md5('p' || i), i * 7919,
                CASE WHEN i % 10 = 0 THEN decode(md5('t' || i), 'hex') END
-        FROM generate_series(1, %(content_items)s) i WHERE i % 5 <> 0""",
+        FROM generate_series(1::bigint, %(content_items)s) i WHERE i % 5 <> 0""",
     ),
     (
         "content_items_auto_ext",
         """INSERT INTO content_items_auto_ext (content_id, prompt, seed, thumbnail)
         SELECT %(content_items)s + i, E'auto prompt\\t' || i, NULL,
                CASE WHEN i % 20 = 0 THEN decode(md5('ta' || i), 'hex') END
-        FROM generate_series(1, %(content_items_auto)s) i WHERE i % 3 <> 0""",
+        FROM generate_series(1::bigint, %(content_items_auto)s) i WHERE i % 3 <> 0""",
     ),
     (
         "content_tags",
         # No constraint declares content_id: content_source says which partition it is in.
         """INSERT INTO content_tags (content_id, content_source, tag_id)
         SELECT i, 'regular', pg_temp.uid('tag', 1 + (i * 13) %% %(tags)s)
-        FROM generate_series(1, %(content_items)s) i WHERE i % 2 = 0
+        FROM generate_series(1::bigint, %(content_items)s) i WHERE i % 2 = 0
         UNION ALL
         SELECT %(content_items)s + i, 'auto', pg_temp.uid('tag', 1 + (i * 17) %% %(tags)s)
-        FROM generate_series(1, %(content_items_auto)s) i WHERE i % 2 = 1""",
+        FROM generate_series(1::bigint, %(content_items_auto)s) i WHERE i % 2 = 1""",
     ),
     (
         "bookmarks",
@@ -168,7 +169,7 @@ _STATEMENTS: list[tuple[str, str]] = [
                CASE WHEN i % 3 = 0 THEN 'auto' ELSE 'regular' END,
                CASE WHEN i % 8 = 0 THEN E'note with\\nnew line ' || i END, i % 9 = 0,
                pg_temp.at(i)
-        FROM generate_series(1, %(bookmarks)s) i""",
+        FROM generate_series(1::bigint, %(bookmarks)s) i""",
     ),
     (
         "bookmark_categories",
@@ -179,14 +180,14 @@ _STATEMENTS: list[tuple[str, str]] = [
                CASE WHEN i > %(bookmark_categories)s / 2 AND i % 3 = 0
                     THEN pg_temp.uid('category', i - %(bookmark_categories)s / 2) END,
                pg_temp.at(i)
-        FROM generate_series(1, %(bookmark_categories)s) i""",
+        FROM generate_series(1::bigint, %(bookmark_categories)s) i""",
     ),
     (
         "bookmark_category_members",
         """INSERT INTO bookmark_category_members (bookmark_id, category_id, user_id, position)
         SELECT pg_temp.uid('bookmark', i), pg_temp.uid('category', i),
                pg_temp.uid('user', 1 + (i * 104729) %% %(users)s), i % 20
-        FROM generate_series(1, least(%(bookmarks)s, %(bookmark_categories)s)) i""",
+        FROM generate_series(1::bigint, least(%(bookmarks)s, %(bookmark_categories)s)) i""",
     ),
     (
         "generation_jobs",
@@ -199,7 +200,7 @@ _STATEMENTS: list[tuple[str, str]] = [
                jsonb_build_object('width', 1024, 'seed', i, 'sampler', 'euler'),
                CASE WHEN i % 4 = 3 THEN 'out of memory' END, pg_temp.at(i),
                CASE WHEN i % 4 >= 2 THEN pg_temp.at(i + 30) END
-        FROM generate_series(1, %(generation_jobs)s) i""",
+        FROM generate_series(1::bigint, %(generation_jobs)s) i""",
     ),
     (
         "user_notifications",
@@ -208,7 +209,7 @@ _STATEMENTS: list[tuple[str, str]] = [
         SELECT i, f.id, CASE WHEN i % 3 = 0 THEN 1 + (i * 7) %% %(generation_jobs)s END,
                CASE WHEN i % 4 = 0 THEN 1 + (i * 11) %% %(content_items)s END,
                'Your image ' || i || ' is ready', i % 2 = 0, pg_temp.at(i)
-        FROM generate_series(1, %(user_notifications)s) i
+        FROM generate_series(1::bigint, %(user_notifications)s) i
         JOIN far_users f ON f.rn = 1 + (i * 6007) %% (SELECT count(*) FROM far_users)""",
     ),
     (
@@ -216,7 +217,7 @@ _STATEMENTS: list[tuple[str, str]] = [
         """INSERT INTO user_search_history (id, user_id, query, result_count, created_at)
         SELECT i, f.id, 'search ' || md5('s' || i),
                CASE WHEN i % 5 <> 0 THEN i % 200 END, pg_temp.at(i)
-        FROM generate_series(1, %(user_search_history)s) i
+        FROM generate_series(1::bigint, %(user_search_history)s) i
         JOIN far_users f ON f.rn = 1 + (i * 4001) %% (SELECT count(*) FROM far_users)""",
     ),
     (
@@ -227,7 +228,7 @@ _STATEMENTS: list[tuple[str, str]] = [
                CASE WHEN i % 4 <> 0 THEN 1 + (i * 23) %% %(content_items)s END,
                (ARRAY['view', 'like', 'share', 'download'])[1 + i % 4],
                CASE WHEN i % 4 = 0 THEN NULL ELSE (i * 37) % 60000 END, pg_temp.at(i)
-        FROM generate_series(1, %(user_interactions)s) i""",
+        FROM generate_series(1::bigint, %(user_interactions)s) i""",
     ),
     (
         "recommendations",
@@ -236,7 +237,7 @@ _STATEMENTS: list[tuple[str, str]] = [
                CASE WHEN i % 6 <> 0 THEN 1 + (i * 29) %% %(content_items)s END,
                pg_temp.frac('rec' || i), (ARRAY['collab', 'content', 'trending'])[1 + i % 3],
                pg_temp.at(i)
-        FROM generate_series(1, %(recommendations)s) i""",
+        FROM generate_series(1::bigint, %(recommendations)s) i""",
     ),
     (
         "flagged_content",
@@ -249,20 +250,20 @@ _STATEMENTS: list[tuple[str, str]] = [
                CASE WHEN i % 3 = 0 THEN pg_temp.uid('user', 1 + (i * 17) %% %(users)s) END,
                (ARRAY['violence', 'spam', 'copyright'])[1 + i % 3],
                round((100 * pg_temp.frac('risk' || i))::numeric, 2), pg_temp.at(i)
-        FROM generate_series(1, %(flagged_content)s) i""",
+        FROM generate_series(1::bigint, %(flagged_content)s) i""",
     ),
     (
         "available_models",
         """INSERT INTO available_models (id, name, family, is_active)
         SELECT i, 'model-' || i, (ARRAY['sdxl', 'sd15', 'flux'])[1 + i % 3], i % 4 <> 0
-        FROM generate_series(1, %(available_models)s) i""",
+        FROM generate_series(1::bigint, %(available_models)s) i""",
     ),
     (
         "models_checkpoints",
         """INSERT INTO models_checkpoints (id, model_id, filename, size_bytes, sha256)
         SELECT i, 1 + i %% %(available_models)s, 'checkpoint-' || i || '.safetensors',
                2000000000 + i * 1000, decode(md5('ck' || i) || md5('ck2' || i), 'hex')
-        FROM generate_series(1, %(models_checkpoints)s) i""",
+        FROM generate_series(1::bigint, %(models_checkpoints)s) i""",
     ),
     (
         "models_loras",
@@ -270,7 +271,7 @@ _STATEMENTS: list[tuple[str, str]] = [
         SELECT i, 1 + (i * 3) %% %(models_checkpoints)s, 'lora-' || i,
                round((0.5 + pg_temp.frac('l' || i) / 2)::numeric, 2),
                CASE WHEN i % 2 = 0 THEN ARRAY['word' || i, 'with "quotes"', 'comma, inside'] END
-        FROM generate_series(1, %(models_loras)s) i""",
+        FROM generate_series(1::bigint, %(models_loras)s) i""",
     ),
     (
         "generation_events",
@@ -280,14 +281,14 @@ _STATEMENTS: list[tuple[str, str]] = [
                (ARRAY['queued', 'started', 'finished'])[1 + i % 3],
                CASE WHEN i % 2 = 0 THEN jsonb_build_object('ms', i % 5000, 'gpu', i % 4) END,
                pg_temp.at(i)
-        FROM generate_series(1, %(generation_events)s) i""",
+        FROM generate_series(1::bigint, %(generation_events)s) i""",
     ),
     (
         "generation_metrics_hourly",
         """INSERT INTO generation_metrics_hourly (hour, model_name, total, succeeded)
         SELECT timestamptz '2024-01-01 00:00:00+00' + (i / 5) * interval '1 hour',
                'model-' || i % 5, 100 + i % 50, 90 + i % 10
-        FROM generate_series(0, %(generation_metrics_hourly)s - 1) i""",
+        FROM generate_series(0::bigint, %(generation_metrics_hourly)s - 1) i""",
     ),
     (
         "route_analytics",
@@ -299,7 +300,7 @@ _STATEMENTS: list[tuple[str, str]] = [
                (ARRAY[200, 200, 201, 404, 500])[1 + k % 5],
                CASE WHEN k % 3 <> 0 THEN pg_temp.uid('user', 1 + (k * 89) %% %(users)s) END,
                (k * 7) % 3000, pg_temp.at(k)
-        FROM generate_series(1, %(route_analytics)s) i,
+        FROM generate_series(1::bigint, %(route_analytics)s) i,
              LATERAL (SELECT CASE WHEN i % 100 = 0 THEN i - 1 ELSE i END AS k) x""",
     ),
     (
@@ -307,7 +308,7 @@ _STATEMENTS: list[tuple[str, str]] = [
         """INSERT INTO route_analytics_hourly (hour, route, requests, p95_ms)
         SELECT timestamptz '2024-01-01 00:00:00+00' + (i / 40) * interval '1 hour',
                '/api/v1/route/' || i % 40, 10 + i % 300, CASE WHEN i % 9 <> 0 THEN 50 + i % 900 END
-        FROM generate_series(0, %(route_analytics_hourly)s - 1) i""",
+        FROM generate_series(0::bigint, %(route_analytics_hourly)s - 1) i""",
     ),
     (
         "gen_source_stats",

@@ -1,0 +1,76 @@
+# Genonaut: the app's database layer and the test-seed tooling. `make help` lists the targets.
+
+PYTHON ?= python3
+VENV := env/python_venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SCALE ?= 0.01
+DATASETS_DIR ?= ../shared/datasets
+ARGS ?=
+EXPORT_ARGS ?=
+IMPORT_ARGS ?=
+SEED := genonaut.db.demo.seed_data_gen
+
+.DEFAULT_GOAL := help
+.PHONY: help install test test-datasets lint format demo init-demo init-test \
+	generate-demo-data bench export-demo-seed import-demo-seed-to-test \
+	refresh-test-seed-from-demo check-demo-seed clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-30s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+install: $(STAMP) ## Create env/python_venv and install the project with its dev tools
+
+test: $(STAMP) ## Run the tests (a real PostgreSQL: GENONAUT_TEST_DATABASE_URL, or an embedded one)
+	$(PY) -m pytest test --ignore=test/datasets
+
+test-datasets: $(STAMP) ## Run the tests on the public sample databases in DATASETS_DIR
+	DATASETS_DIR=$(DATASETS_DIR) $(PY) -m pytest test/datasets
+
+lint: $(STAMP) ## ruff, mypy --strict and the import layering contract
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy --strict genonaut bench
+	$(VENV)/bin/lint-imports
+
+format: $(STAMP) ## Format the code with ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+demo: $(STAMP) ## The whole workflow on an embedded PostgreSQL (or DATABASE_URL_DEMO/_TEST)
+	$(PY) -m genonaut.db.demo.run_demo --scale $(SCALE) $(ARGS)
+
+init-demo: $(STAMP) ## Create the demo database and its schema if missing
+	$(PY) -m genonaut.db.init_db --env-target demo
+
+init-test: $(STAMP) ## Create the test database and its schema if missing
+	$(PY) -m genonaut.db.init_db --env-target test
+
+generate-demo-data: $(STAMP) ## Fill the demo database with demo data (SCALE=0.01; 1.0 is full size)
+	$(PY) -m $(SEED) --env-target demo --scale $(SCALE) $(ARGS)
+
+bench: $(STAMP) ## Benchmark export and import at scales 0.1, 0.3 and 1.0 (bench/results/)
+	$(PY) bench/run_bench.py $(ARGS)
+
+export-demo-seed: $(STAMP) ## Export the demo database's seed into test/db/input/rdbms_init_from_demo/
+	$(PY) -m $(SEED).export_seed_from_demo $(ARGS)
+
+import-demo-seed-to-test: $(STAMP) ## Load test/db/input/rdbms_init_from_demo/ into the test database
+	$(PY) -m $(SEED).import_seed_to_test $(ARGS)
+
+refresh-test-seed-from-demo: $(STAMP) ## Export the seed, then import it (EXPORT_ARGS, IMPORT_ARGS)
+	$(PY) -m $(SEED).export_seed_from_demo $(EXPORT_ARGS)
+	$(PY) -m $(SEED).import_seed_to_test $(IMPORT_ARGS)
+
+check-demo-seed: $(STAMP) ## Exit 1 when the committed fixtures no longer match the demo schema
+	$(PY) -m $(SEED).export_seed_from_demo --check $(ARGS)
+
+clean: ## Remove caches, build output and embedded server data (keeps the venv)
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache .hypothesis .pgdata
+	find . -name __pycache__ -type d -prune -not -path './env/*' -exec rm -rf {} +
