@@ -151,8 +151,19 @@ def test_where_filters_the_starting_rows(demo_db_url: str, tmp_path: Path) -> No
 
 
 def test_where_matching_nothing_is_an_error(demo_db_url: str, tmp_path: Path) -> None:
-    with pytest.raises(EmptySelection, match="tags"):
-        export_seed(_settings(demo_db_url, tmp_path / "s", where={"tags": "false"}))
+    # Nothing references route_analytics_hourly, so no closure can fill it either.
+    with pytest.raises(EmptySelection, match="route_analytics_hourly"):
+        export_seed(
+            _settings(demo_db_url, tmp_path / "s", where={"route_analytics_hourly": "false"})
+        )
+
+
+def test_where_matching_nothing_is_fine_when_closure_fills_the_table(
+    demo_db_url: str, tmp_path: Path
+) -> None:
+    report = export_seed(_settings(demo_db_url, tmp_path / "s", where={"tags": "false"}))
+    tags = {t.table.name: t for t in report.tables}["tags"]
+    assert tags.by_limit == 0 and tags.by_closure > 0
 
 
 def test_bad_where_is_reported_before_any_work(demo_db_url: str, tmp_path: Path) -> None:
@@ -170,7 +181,7 @@ def test_failed_export_leaves_previous_fixtures_intact(
     with pytest.raises(ConfigError):
         export_seed(_settings(demo_db_url, out, virtual_fks=(bad,)))
     with pytest.raises(EmptySelection):
-        export_seed(_settings(demo_db_url, out, where={"tags": "false"}))
+        export_seed(_settings(demo_db_url, out, where={"route_analytics_hourly": "false"}))
     assert snapshot(out) == before
     assert sorted(p.name for p in out.parent.iterdir()) == ["seed"]
 

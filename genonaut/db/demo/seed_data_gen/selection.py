@@ -332,10 +332,12 @@ class Planner:
         return added
 
     def _cover(self, leaf: TableName) -> None:
-        """One row for each optional relation that has data but no row in the seed yet."""
+        """One row for each optional relation that has data but no row in the seed yet. They
+        count against the limit: the last rows chosen by it make room for them."""
         pick = self.picks[leaf]
         proj = pick.projection
         usable = [fk for fk in proj.relations if self._is_constrainable(fk, leaf)]
+        covering: set[Key] = set()
         for index, fk in enumerate(proj.relations):
             if any(r.refs[index] is not None for r in pick.rows.values()):
                 continue
@@ -345,8 +347,24 @@ class Planner:
             set_here: tuple[sql.Composable, list[Any]] = (applies(fk), [])
             others = [self._satisfied(f) for f in usable if f is not fk]
             order = proj.order_by()
+            before = set(pick.rows)
             if not self._take(leaf, [set_here, *others], order, 1) and others:
                 self._take(leaf, [set_here], order, 1)
+            covering |= set(pick.rows) - before
+        self._make_room(leaf, covering)
+
+    def _make_room(self, leaf: TableName, keep: set[Key]) -> None:
+        """Hold the limit after coverage rows came in: drop the last rows the limit chose."""
+        pick = self.picks[leaf]
+        excess = pick.count(LIMIT) - self.rules.limit(leaf)
+        if excess <= 0 or not keep:
+            return
+        chosen = [k for k, r in pick.rows.items() if r.origin == LIMIT and k not in keep]
+        dropped = set(chosen[len(chosen) - min(excess, len(chosen)) :])
+        for key in dropped:
+            del pick.rows[key]
+        self.unchecked = [(t, r) for t, r in self.unchecked if t != leaf or r.ident not in dropped]
+        self._reindex()
 
     def _close(self) -> None:
         """Pull in every row that a chosen row references, until nothing is missing."""
