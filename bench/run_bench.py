@@ -137,7 +137,7 @@ def source_size(url: str) -> tuple[int, float]:
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relkind = 'r' AND n.nspname = 'public'",
     )[0]
-    return int(rows or 0), float(size) / 2**20  # type: ignore[arg-type]
+    return int(str(rows or 0)), float(str(size)) / 2**20
 
 
 def bench_scale(admin: str, scale: float, runs: int, work: Path) -> list[Run]:

@@ -4,6 +4,8 @@ fresh database per test."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -49,11 +51,29 @@ def pg_admin_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def pg_bin_dir() -> Path:
-    """psql and pg_dump at least as new as the server (the embedded wheel's)."""
+def pg_bin_dir(pg_admin_url: str) -> Path:
+    """psql and pg_dump of the server's major version where installed (a newer pg_dump writes
+    what an older server cannot read), else the embedded wheel's."""
     from genonaut.db.embedded import bin_dir
 
+    conn = psycopg2.connect(libpq_dsn(pg_admin_url))
+    major = conn.server_version // 10000
+    conn.close()
+    candidates = [Path(f"/usr/lib/postgresql/{major}/bin"), bin_dir()]
+    found = shutil.which("pg_dump")
+    if found:
+        candidates.insert(1, Path(found).parent)
+    for directory in candidates:
+        if (directory / "pg_dump").is_file() and _major(directory) == major:
+            return directory
     return bin_dir()
+
+
+def _major(directory: Path) -> int:
+    version = subprocess.run(
+        [str(directory / "pg_dump"), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    return int(version.split()[-1].split(".")[0])
 
 
 def _create(admin: str, prefix: str, template: str | None = None) -> str:
