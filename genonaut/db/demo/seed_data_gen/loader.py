@@ -377,8 +377,14 @@ def truncate(
             hint="add --cascade to empty those tables too (TRUNCATE ... CASCADE), or import "
             "without --truncate-first",
         )
+    # A foreign key declared on a partitioned table belongs to it, not to its partitions:
+    # TRUNCATE wants the partitioned table named when all its partitions are emptied.
+    emptied = set(tables)
+    parents = {
+        a for t in tables for a in schema.ancestors(t)[1:] if emptied >= set(schema.leaves(a))
+    }
     statement = sql.SQL("TRUNCATE {} RESTART IDENTITY{}").format(
-        sql.SQL(", ").join(ident(t) for t in tables),
+        sql.SQL(", ").join(ident(t) for t in sorted(emptied | parents)),
         sql.SQL(" CASCADE" if cascade else ""),
     )
     db.execute(statement)
