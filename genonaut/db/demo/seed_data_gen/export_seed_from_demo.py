@@ -9,6 +9,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from genonaut.db.demo.seed_data_gen.cli import (
+    add_output_flags,
+    add_target_flags,
+    database_url_of,
+    fail,
+    say,
+    tracer_for,
+)
 from genonaut.db.demo.seed_data_gen.errors import SeedError
 from genonaut.db.demo.seed_data_gen.exporter import check_fixtures, export_seed
 from genonaut.db.demo.seed_data_gen.schema_graph import TableName
@@ -28,14 +36,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Export up to N rows of every table of the demo database, with every row "
         "they reference, as TSV fixtures (PostgreSQL COPY text format) plus manifest.json.",
     )
-    target = parser.add_mutually_exclusive_group()
-    target.add_argument(
-        "--env-target",
-        default="demo",
-        help="environment whose database to read (config/local-<env>.json, DATABASE_URL_<ENV>); "
-        "default: demo",
-    )
-    target.add_argument("--database-url", help="read this database instead")
+    add_target_flags(parser, "demo", "read")
     parser.add_argument(
         "--output-dir",
         type=Path,
@@ -83,20 +84,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="write nothing: exit 1 when the fixtures in --output-dir no longer match the schema",
     )
-    parser.add_argument(
-        "--verbosity",
-        choices=("quiet", "info", "debug"),
-        default="info",
-        help="info: a line per table on stderr; debug: every SQL statement too",
-    )
-    parser.add_argument("--traceback", action="store_true", help="show the stack on errors")
+    add_output_flags(parser)
     return parser.parse_args(argv)
 
 
 def build_settings(args: argparse.Namespace) -> ExportSettings:
     """Defaults < config file < flags."""
-    url = args.database_url or _env_url(args.env_target)
-    settings = ExportSettings(database_url=url, output_dir=args.output_dir)
+    settings = ExportSettings(database_url=database_url_of(args), output_dir=args.output_dir)
     config = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
     if config is not None and not args.no_config:
         settings = apply_config(settings, load_config(config), str(config))
@@ -129,23 +123,13 @@ def build_settings(args: argparse.Namespace) -> ExportSettings:
     return settings.merged(**changes)
 
 
-def _env_url(env: str) -> str:
-    from genonaut.db.utils import database_url
-
-    return database_url(env)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    tracer = (
-        (lambda statement: print(f"SQL: {statement}", file=sys.stderr))
-        if (args.verbosity == "debug")
-        else None
-    )
+    tracer = tracer_for(args)
+    progress_line = say(args)
 
     def progress(table: TableName, rows: int) -> None:
-        if args.verbosity != "quiet":
-            print(f"  {table}: {rows} rows", file=sys.stderr)
+        progress_line(f"  {table}: {rows} rows")
 
     try:
         settings = build_settings(args)
@@ -160,13 +144,6 @@ def main(argv: list[str] | None = None) -> int:
         return fail(exc)
     print(report.as_table())
     return 0
-
-
-def fail(exc: SeedError) -> int:
-    print(f"Error: {exc.message}", file=sys.stderr)
-    if exc.hint:
-        print(f"Hint: {exc.hint}", file=sys.stderr)
-    return exc.exit_code
 
 
 if __name__ == "__main__":

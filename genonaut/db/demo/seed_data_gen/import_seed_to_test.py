@@ -9,6 +9,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from genonaut.db.demo.seed_data_gen.cli import (
+    add_output_flags,
+    add_target_flags,
+    database_url_of,
+    fail,
+    say,
+    tracer_for,
+)
 from genonaut.db.demo.seed_data_gen.errors import SeedError
 from genonaut.db.demo.seed_data_gen.loader import TableResult, import_seed
 from genonaut.db.demo.seed_data_gen.settings import DEFAULT_OUTPUT_DIR
@@ -21,14 +29,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Load the TSV fixtures into a database in one transaction: parents before "
         "children, rows already there skipped, sequences moved past the loaded values.",
     )
-    target = parser.add_mutually_exclusive_group()
-    target.add_argument(
-        "--env-target",
-        default="test",
-        help="environment whose database to load (config/local-<env>.json, DATABASE_URL_<ENV>); "
-        "default: test",
-    )
-    target.add_argument("--database-url", help="load into this database instead")
+    add_target_flags(parser, "test", "load")
     parser.add_argument(
         "--input-dir",
         type=Path,
@@ -70,13 +71,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     checks.add_argument(
         "--verify-only", action="store_true", help="load nothing: only check rows and relations"
     )
-    parser.add_argument(
-        "--verbosity",
-        choices=("quiet", "info", "debug"),
-        default="info",
-        help="info: a line per table on stderr; debug: every SQL statement too",
-    )
-    parser.add_argument("--traceback", action="store_true", help="show the stack on errors")
+    add_output_flags(parser)
     args = parser.parse_args(argv)
     if args.cascade and not args.truncate_first:
         parser.error("--cascade only applies with --truncate-first")
@@ -85,30 +80,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _env_url(env: str) -> str:
-    from genonaut.db.utils import database_url
-
-    url: str = database_url(env)
-    return url
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    tracer = (
-        (lambda statement: print(f"SQL: {statement}", file=sys.stderr))
-        if args.verbosity == "debug"
-        else None
-    )
+    tracer = tracer_for(args)
+    progress_line = say(args)
 
     def progress(result: TableResult) -> None:
-        if args.verbosity != "quiet":
-            print(
-                f"  {result.table}: {result.in_file} rows, {result.inserted} inserted",
-                file=sys.stderr,
-            )
+        progress_line(f"  {result.table}: {result.in_file} rows, {result.inserted} inserted")
 
     try:
-        url = args.database_url or _env_url(args.env_target)
+        url = database_url_of(args)
         if not args.verify_only:
             report = import_seed(
                 args.input_dir,
@@ -130,13 +111,6 @@ def main(argv: list[str] | None = None) -> int:
             raise
         return fail(exc)
     return 0
-
-
-def fail(exc: SeedError) -> int:
-    print(f"Error: {exc.message}", file=sys.stderr)
-    if exc.hint:
-        print(f"Hint: {exc.hint}", file=sys.stderr)
-    return exc.exit_code
 
 
 if __name__ == "__main__":

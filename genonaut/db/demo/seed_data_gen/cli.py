@@ -1,0 +1,64 @@
+"""What the command-line scripts share: target flags, verbosity, and one way to fail."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from .errors import SeedError
+from .postgres import Tracer
+
+
+def add_target_flags(parser: argparse.ArgumentParser, default_env: str, verb: str) -> None:
+    """--env-target ENV | --database-url URL."""
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        "--env-target",
+        default=default_env,
+        help=f"environment whose database to {verb} (config/local-<env>.json, "
+        f"DATABASE_URL_<ENV>); default: {default_env}",
+    )
+    target.add_argument("--database-url", help=f"{verb} this database instead")
+
+
+def add_output_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--verbosity",
+        choices=("quiet", "info", "debug"),
+        default="info",
+        help="info: a line per table on stderr; debug: every SQL statement too",
+    )
+    parser.add_argument("--traceback", action="store_true", help="show the stack on errors")
+
+
+def database_url_of(args: argparse.Namespace) -> str:
+    if args.database_url:
+        return str(args.database_url)
+    from genonaut.db.utils import database_url
+
+    return database_url(args.env_target)
+
+
+def tracer_for(args: argparse.Namespace) -> Tracer | None:
+    if args.verbosity != "debug":
+        return None
+    return lambda statement: print(f"SQL: {statement}", file=sys.stderr)
+
+
+def say(args: argparse.Namespace) -> Callable[[str], None]:
+    """A progress printer for stderr that --verbosity quiet silences."""
+
+    def progress(line: str) -> None:
+        if args.verbosity != "quiet":
+            print(line, file=sys.stderr, flush=True)
+
+    return progress
+
+
+def fail(exc: SeedError) -> int:
+    """`Error:` and `Hint:` on stderr; the exit code of the error (2)."""
+    print(f"Error: {exc.message}", file=sys.stderr)
+    if exc.hint:
+        print(f"Hint: {exc.hint}", file=sys.stderr)
+    return exc.exit_code
