@@ -34,6 +34,8 @@ Key = tuple[str | None, ...]
 OnTable = Callable[[TableName, int], None]
 
 LIMIT = "limit"
+# Rows read in key order before a selective filter is asked through its index instead.
+_HEAD_ROWS = 5000
 CLOSURE = "closure"
 INCLUDE = "include"
 
@@ -149,6 +151,16 @@ def _sort_key(key: Key) -> tuple[str, ...]:
     return tuple("" if v is None else v for v in key)
 
 
+@dataclass(frozen=True)
+class Filter:
+    """A condition on a table's rows. A selective one (`column = ANY(few keys)` on a NOT NULL
+    column) matches few rows through an index, so the plan should start from it."""
+
+    clause: sql.Composable
+    params: list[Any]
+    is_selective: bool = False
+
+
 @dataclass
 class TablePick:
     """The rows chosen from one table, by identity, with how each came in."""
@@ -260,17 +272,17 @@ class Planner:
         targets = self.schema.leaves(fk.referred_table)
         return leaf not in targets and all(t in self.done for t in targets)
 
-    def _satisfied(self, fk: ForeignKey) -> tuple[sql.Composable, list[Any]]:
+    def _satisfied(self, fk: ForeignKey) -> Filter:
         """Rows whose reference is unset or points at a row already chosen."""
         chosen = self._chosen_keys(fk.referred_table, fk.referred_columns)
         table = self.schema.table(fk.table)
         types = [table.column(c).type for c in fk.columns]
         if not chosen:
-            return sql.SQL("NOT {}").format(applies(fk)), []
+            return Filter(sql.SQL("NOT {}").format(applies(fk)), [])
         clause, params = key_in(fk.columns, types, chosen)
         if fk.condition is None and not any(table.column(c).is_nullable for c in fk.columns):
-            return clause, params  # every row references something: let an index find them
-        return sql.SQL("(NOT {} OR {})").format(applies(fk), clause), params
+            return Filter(clause, params, is_selective=True)
+        return Filter(sql.SQL("(NOT {} OR {})").format(applies(fk), clause), params)
 
     def _chosen_keys(self, table: TableName, columns: tuple[str, ...]) -> set[Key]:
         return self.present.get((table, columns), set())
@@ -284,7 +296,7 @@ class Planner:
     def _take(
         self,
         leaf: TableName,
-        filters: list[tuple[sql.Composable, list[Any]]],
+        filters: list[Filter],
         order: sql.Composable,
         limit: int,
         origin: str = LIMIT,
@@ -297,21 +309,45 @@ class Planner:
         condition = self.rules.where.get(leaf)
         if condition and origin != CLOSURE:
             clauses.append(sql.SQL("({})").format(user_sql(condition)))
-        for clause, values in filters:
-            clauses.append(clause)
-            params.extend(values)
+        for item in filters:
+            clauses.append(item.clause)
+            params.extend(item.params)
         if pick.rows:
             types = [_column_type(proj.table, c) for c in proj.identity]
             clause, values = key_in(proj.identity, types, pick.rows, negate=True)
             clauses.append(clause)
             params.extend(values)
-        query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
-            proj.select_list(),
-            ident(leaf),
-            sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("true"),
-            order,
-            sql.Literal(limit),
-        )
+        where = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("true")
+        if not any(item.is_selective for item in filters):
+            query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
+                proj.select_list(), ident(leaf), where, order, sql.Literal(limit)
+            )
+            return self._add(leaf, self.db.fetch(query, params), origin)
+        # The planner guesses how many rows a key list matches. Guessing many, it walks the
+        # primary key and filters (a million rows to find three); guessing few, it reads every
+        # match through the index (a hundred thousand rows of one busy parent). So: first the
+        # head of the table in key order; only if that holds too few matches, the matches
+        # through the index (OFFSET 0 keeps the planner from merging the two). Both give the
+        # first rows by key, so the result does not depend on which one answers.
+        if proj.table.primary_key and order == proj.order_by():
+            head = sql.SQL(
+                "SELECT {} FROM (SELECT ctid, * FROM {} ORDER BY {} LIMIT {}) AS t "
+                "WHERE {} ORDER BY {} LIMIT {}"
+            ).format(
+                proj.select_list(),
+                ident(leaf),
+                order,
+                sql.Literal(max(_HEAD_ROWS, 50 * limit)),
+                where,
+                order,
+                sql.Literal(limit),
+            )
+            rows = self.db.fetch(head, params)
+            if len(rows) == limit:
+                return self._add(leaf, rows, origin)
+        query = sql.SQL(
+            "SELECT {} FROM (SELECT ctid, * FROM {} WHERE {} OFFSET 0) AS t ORDER BY {} LIMIT {}"
+        ).format(proj.select_list(), ident(leaf), where, order, sql.Literal(limit))
         return self._add(leaf, self.db.fetch(query, params), origin)
 
     def _add(self, leaf: TableName, rows: list[tuple[Any, ...]], origin: str) -> int:
@@ -344,7 +380,7 @@ class Planner:
             is_optional = fk.condition or any(proj.table.column(c).is_nullable for c in fk.columns)
             if not is_optional:
                 continue  # every row references something, so this is covered if rows exist
-            set_here: tuple[sql.Composable, list[Any]] = (applies(fk), [])
+            set_here = Filter(applies(fk), [])
             others = [self._satisfied(f) for f in usable if f is not fk]
             order = proj.order_by()
             before = set(pick.rows)
