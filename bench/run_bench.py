@@ -345,10 +345,10 @@ def plot(summaries: list[Summary]) -> None:
         rows, [s.export_rss_mb for s in summaries], "^:", color="tab:red", label="export peak RSS"
     )
     right.set_ylabel("peak RSS (MB)")
-    right.set_ylim(bottom=0)
+    right.set_ylim(0, 1.6 * max(s.export_rss_mb for s in summaries))
     handles = left.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     labels = left.get_legend_handles_labels()[1] + right.get_legend_handles_labels()[1]
-    left.legend(handles, labels, loc="upper left")
+    left.legend(handles, labels, loc="lower right")
     left.set_title(f"Seed export (limit {LIMIT}) and import against source size")
     fig.tight_layout()
     fig.savefig(RESULTS / "bench.png", dpi=110)

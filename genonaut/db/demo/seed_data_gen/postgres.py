@@ -198,7 +198,18 @@ SELECT json_build_object(
                                   ON a.attrelid = r.oid AND a.attnum = k.attnum) AS cols
                         FROM pg_index ix
                         WHERE ix.indrelid = r.oid AND ix.indisunique AND ix.indpred IS NULL
-                          AND NOT (0 = ANY(ix.indkey::int2[]))) u)
+                          AND NOT (0 = ANY(ix.indkey::int2[]))) u),
+      -- Plain b-tree indexes on columns, by name: an order the planner can walk.
+      'indexes', (SELECT json_agg(cols ORDER BY name) FROM (
+                    SELECT ic.relname AS name,
+                           (SELECT json_agg(a.attname ORDER BY k.ord)
+                            FROM unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord)
+                            JOIN pg_attribute a
+                              ON a.attrelid = r.oid AND a.attnum = k.attnum) AS cols
+                    FROM pg_index ix JOIN pg_class ic ON ic.oid = ix.indexrelid
+                    JOIN pg_am am ON am.oid = ic.relam
+                    WHERE ix.indrelid = r.oid AND am.amname = 'btree' AND ix.indpred IS NULL
+                      AND NOT (0 = ANY(ix.indkey::int2[]))) i)
     ) ORDER BY r.nspname, r.relname), '[]'::json) FROM rels r),
   'foreign_keys', (SELECT coalesce(json_agg(json_build_object(
       'name', con.conname, 'schema', r.nspname, 'table', r.relname,
@@ -272,6 +283,7 @@ def read_schema(db: Session, schemas: Sequence[str] | None = None) -> Schema:
             ),
             primary_key=tuple(t["primary_key"] or ()),
             unique_keys=tuple(tuple(k) for k in t["unique_keys"] or ()),
+            indexes=tuple(tuple(k) for k in t["indexes"] or ()),
             is_partitioned=t["partitioned"],
             partition_of=TableName(*t["parent"]) if t["parent"] else None,
             estimated_rows=int(t["estimate"]),

@@ -63,6 +63,7 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = ()
     unique_keys: tuple[tuple[str, ...], ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
     is_partitioned: bool = False
     partition_of: TableName | None = None
     estimated_rows: int = 0

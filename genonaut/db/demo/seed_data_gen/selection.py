@@ -90,14 +90,18 @@ class Projection:
         return sql.SQL(", ").join(parts)
 
     def order_by(self) -> sql.Composable:
-        """Primary-key order; all columns for a table without one (as text where unsortable)."""
+        """Primary-key order. A table without one is ordered by all its columns (as text where
+        unsortable), those of its first index first, so the planner can walk that index."""
         if self.table.primary_key:
             return sql.SQL(", ").join(sql.Identifier(c) for c in self.table.primary_key)
+        sortable = {c.name for c in self.table.columns if c.is_sortable}
+        lead = next((i for i in self.table.indexes if sortable.issuperset(i)), ())
+        columns = [*lead, *(c.name for c in self.table.columns if c.name not in lead)]
         return sql.SQL(", ").join(
-            sql.Identifier(c.name)
-            if c.is_sortable
-            else sql.SQL('{}::text COLLATE "C"').format(sql.Identifier(c.name))
-            for c in self.table.columns
+            sql.Identifier(name)
+            if name in sortable
+            else sql.SQL('{}::text COLLATE "C"').format(sql.Identifier(name))
+            for name in columns
         )
 
 
