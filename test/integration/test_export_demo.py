@@ -235,3 +235,32 @@ def test_round_trip_through_an_empty_app_database_is_lossless(
     back = tmp_path / "back"
     export_seed(_settings(app_db_url, back, default_limit=1_000_000))
     assert snapshot(back) == snapshot(demo_seed)
+
+
+def test_export_reads_one_snapshot_while_the_source_changes(
+    demo_db_template: str,
+    make_database,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    url = make_database(template=demo_db_template)
+    (first_user,) = run_sql(url, "SELECT id FROM users ORDER BY id LIMIT 1")[0]
+
+    def write_meanwhile(table: TableName, rows: int) -> None:
+        if table.name == "users":
+            # Committed by another session after the export's snapshot was taken: the first
+            # content item of a chosen user, which the export would take if it could see it.
+            run_sql(
+                url,
+                "INSERT INTO content_items_all (id, source_type, creator_id, title) "
+                "VALUES (0, 'regular', %s, 'written during the export')",
+                (first_user,),
+            )
+
+    out = tmp_path / "seed"
+    export_seed(_settings(url, out), on_table=write_meanwhile)
+    assert run_sql(url, "SELECT count(*) FROM content_items WHERE id = 0")[0][0] == 1
+    items = read_rows(out)[TableName("public", "content_items")]
+    assert "0" not in {r["id"] for r in items}
+    again = tmp_path / "again"
+    export_seed(_settings(url, again))
+    assert "0" in {r["id"] for r in read_rows(again)[TableName("public", "content_items")]}
