@@ -11,9 +11,7 @@ from genonaut.db.demo.seed_data_gen.fixture_format import FixtureTable, Manifest
 from genonaut.db.demo.seed_data_gen.loader import (
     Step,
     check_columns,
-    choose_tables,
     plan_steps,
-    read_fixture_files,
     truncation_blockers,
 )
 from genonaut.db.demo.seed_data_gen.schema_graph import (
@@ -23,6 +21,7 @@ from genonaut.db.demo.seed_data_gen.schema_graph import (
     Table,
     TableName,
 )
+from genonaut.db.demo.seed_data_gen.staging import choose_tables, read_fixture_files
 
 
 def n(text: str) -> TableName:

@@ -14,19 +14,18 @@ from pathlib import Path
 from psycopg2 import sql
 
 from .fixture_format import Manifest, read_manifest
-from .loader import (
+from .loader import check_columns, format_table
+from .postgres import Session, Tracer, ident, read_schema, redacted, session
+from .schema_graph import ForeignKey, Schema, TableName
+from .staging import (
     FixtureFile,
     Stage,
-    check_columns,
     choose_tables,
     copy_stages,
     create_stages,
-    format_table,
     read_fixture_files,
     stages_for,
 )
-from .postgres import Session, Tracer, ident, read_schema, redacted, session
-from .schema_graph import ForeignKey, Schema, TableName
 
 
 @dataclass(frozen=True)
