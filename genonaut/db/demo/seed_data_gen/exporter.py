@@ -21,6 +21,7 @@ from .postgres import Session, Tracer, ident, read_schema, session
 from .schema_graph import Schema, TableName
 from .selection import CLOSURE, INCLUDE, LIMIT, Selection, key_in, select_rows
 from .settings import ExportSettings, rules_for, virtual_relations
+from .text_table import format_table
 
 
 @dataclass(frozen=True)
@@ -50,41 +51,23 @@ class ExportReport:
         return sum(t.by_closure for t in self.tables)
 
     def as_table(self) -> str:
-        header = ("table", "rows", "closure", "include", "source (est.)")
-        lines = [
-            (
-                str(t.table),
-                str(t.rows),
-                str(t.by_closure),
-                str(t.by_include),
-                f"{t.source_estimate:,}",
-            )
+        rows = [
+            (str(t.table), t.rows, t.by_closure, t.by_include, f"{t.source_estimate:,}")
             for t in self.tables
         ]
-        lines.append(
-            (
-                "total",
-                str(self.rows),
-                str(self.closure_rows),
-                str(sum(t.by_include for t in self.tables)),
-                f"{sum(t.source_estimate for t in self.tables):,}",
-            )
+        total = (
+            "total",
+            self.rows,
+            self.closure_rows,
+            sum(t.by_include for t in self.tables),
+            f"{sum(t.source_estimate for t in self.tables):,}",
         )
-        widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-
-        def fmt(row: tuple[str, ...]) -> str:
-            cells = [row[0].ljust(widths[0])] + [
-                c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
-            ]
-            return "  ".join(cells).rstrip()
-
-        rule = "  ".join("-" * w for w in widths)
-        body = [fmt(header), rule, *map(fmt, lines[:-1]), rule, fmt(lines[-1])]
-        body.append(
+        lines = format_table(("table", "rows", "closure", "include", "source (est.)"), rows, total)
+        lines.append(
             f"{len(self.tables)} tables, {self.rows} rows ({self.closure_rows} added by closure) "
             f"in {self.seconds:.2f}s with {self.statements} statements -> {self.output_dir}"
         )
-        return "\n".join(body + self.notes)
+        return "\n".join(lines + self.notes)
 
 
 def export_seed(

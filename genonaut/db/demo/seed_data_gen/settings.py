@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, UnknownColumn, UnknownTable
 from .schema_graph import ForeignKey, Schema, TableName
 from .selection import Rules
 
@@ -148,12 +148,19 @@ def virtual_relations(schema: Schema, settings: ExportSettings) -> list[ForeignK
     """The config's virtual relations as `ForeignKey`s, checked against the schema."""
     found = []
     for number, rel in enumerate(settings.virtual_fks, start=1):
-        table = schema.table(schema.resolve(rel.table))
-        target = schema.table(schema.resolve(rel.references))
-        for column in rel.columns:
-            table.column(column)
-        for column in rel.referred_columns:
-            target.column(column)
+        try:
+            table = schema.table(schema.resolve(rel.table))
+            target = schema.table(schema.resolve(rel.references))
+            for column in rel.columns:
+                table.column(column)
+            for column in rel.referred_columns:
+                target.column(column)
+        except (UnknownTable, UnknownColumn) as exc:
+            raise type(exc)(
+                f"virtual relation {number} ({rel.table} -> {rel.references}): {exc.message}",
+                hint="fix virtual_fks in the config file, or export with --no-config when "
+                "the config is for another database",
+            ) from exc
         if len(rel.columns) != len(rel.referred_columns) or not rel.columns:
             raise ConfigError(
                 f"virtual relation {number} ({rel.table} -> {rel.references}) pairs "

@@ -14,7 +14,7 @@ from pathlib import Path
 from psycopg2 import sql
 
 from .fixture_format import Manifest, read_manifest
-from .loader import check_columns, format_table
+from .loader import check_columns
 from .postgres import Session, Tracer, ident, read_schema, redacted, session
 from .schema_graph import ForeignKey, Schema, TableName
 from .staging import (
@@ -26,6 +26,7 @@ from .staging import (
     read_fixture_files,
     stages_for,
 )
+from .text_table import format_table
 
 
 @dataclass(frozen=True)
