@@ -186,3 +186,28 @@ def test_conditional_relations_each_have_a_row(hard_db: str, tmp_path: Path) -> 
     _export(hard_db, out, default_limit=2)
     kinds = {r["target_kind"] for r in read_rows(out)[TableName("public", "likes")]}
     assert kinds == {"note", "folder"}
+
+
+def test_a_deep_self_reference_costs_one_statement_not_one_per_level(
+    hard_db: str, tmp_path: Path
+) -> None:
+    plain = export_seed(ExportSettings(hard_db, tmp_path / "plain", virtual_fks=LIKES))
+    # Player 1400's chain of mentors runs 399 levels down to player 1001 ...
+    up = export_seed(
+        ExportSettings(hard_db, tmp_path / "up", virtual_fks=LIKES).merged(
+            include=(("players", "id = 1400"),)
+        )
+    )
+    # ... and player 1001 is the mentor of the mentor ... of every other player.
+    down = export_seed(
+        ExportSettings(hard_db, tmp_path / "down", virtual_fks=LIKES).merged(
+            include=(("players", "id = 1001"),)
+        )
+    )
+    every = {str(i) for i in range(1001, 1401)}
+    for name in ("up", "down"):
+        players = read_rows(tmp_path / name)[TableName("public", "players")]
+        assert every <= {p["id"] for p in players}, name
+        assert dangling(tmp_path / name) == [], name
+    assert up.statements <= plain.statements + 5
+    assert down.statements <= plain.statements + 10

@@ -419,14 +419,60 @@ class Planner:
                     types = [proj.table.column(c).type for c in columns]
                     clause, params = key_in(columns, types, keys)
                     index = proj.keys.index(columns)
-                    query = sql.SQL("SELECT {} FROM {} WHERE {}").format(
-                        proj.select_list(), ident(leaf), clause
-                    )
+                    query = self._ancestry(leaf, columns, clause) or sql.SQL(
+                        "SELECT {} FROM {} WHERE {}"
+                    ).format(proj.select_list(), ident(leaf), clause)
                     self._add(leaf, self.db.fetch(query, params), CLOSURE)
                     found.update(r.keys[index] for r in self.picks[leaf].rows.values())
                 gone = keys - found
                 if gone:
                     self.absent.setdefault((table, columns), set()).update(gone)
+
+    def _ancestry(
+        self, leaf: TableName, columns: tuple[str, ...], start: sql.Composable
+    ) -> sql.Composable | None:
+        """For a table that references itself through one key (a tree of categories, a chain
+        of managers): the missing rows and all their ancestors in one recursive statement,
+        instead of one round per level."""
+        selfs = [
+            fk
+            for fk in self.picks[leaf].projection.relations
+            if fk.referred_table == leaf and fk.referred_columns == columns and not fk.condition
+        ]
+        if len(selfs) != 1 or self.schema.table(leaf).partition_of is not None:
+            return None
+        return self._walk(leaf, start, carry=selfs[0].columns, match=columns)
+
+    def _walk(
+        self,
+        leaf: TableName,
+        start: sql.Composable,
+        *,
+        carry: tuple[str, ...],
+        match: tuple[str, ...],
+    ) -> sql.Composable:
+        """Rows matching `start`, then rows whose `match` columns equal the `carry` columns of
+        rows found, recursively: up a self-reference (carry the reference, match the key) or
+        down it (carry the key, match the reference). Rows are followed by ctid, which has
+        the equality that UNION needs where json columns have none."""
+        proj = self.picks[leaf].projection
+        slots = [sql.Identifier(f"k{i}") for i in range(len(carry))]
+        return sql.SQL(
+            "WITH RECURSIVE walk (tid, {slots}) AS ("
+            "SELECT ctid, {carry} FROM {table} WHERE {start} "
+            "UNION SELECT n.ctid, {next_carry} FROM {table} n "
+            "JOIN walk w ON ({match}) = ({found})) "
+            "SELECT {select} FROM {table} WHERE ctid = ANY(ARRAY(SELECT tid FROM walk))"
+        ).format(
+            slots=sql.SQL(", ").join(slots),
+            carry=sql.SQL(", ").join(sql.Identifier(c) for c in carry),
+            next_carry=sql.SQL(", ").join(sql.Identifier("n", c) for c in carry),
+            table=ident(leaf),
+            start=start,
+            match=sql.SQL(", ").join(sql.Identifier("n", c) for c in match),
+            found=sql.SQL(", ").join(sql.SQL("w.{}").format(k) for k in slots),
+            select=proj.select_list(),
+        )
 
     def _missing(self) -> dict[tuple[TableName, tuple[str, ...]], set[Key]]:
         """References of the rows added since the last call that point at no chosen row."""
@@ -469,9 +515,21 @@ class Planner:
                         types = [child_table.column(c).type for c in fk.columns]
                         clause, params = key_in(fk.columns, types, keys)
                         proj = self.picks[child].projection
-                        query = sql.SQL("SELECT {} FROM {} WHERE {} AND {}").format(
-                            proj.select_list(), ident(child), applies(fk), clause
-                        )
+                        start = sql.SQL("{} AND {}").format(applies(fk), clause)
+                        query: sql.Composable
+                        if (
+                            child == parent
+                            and not fk.condition
+                            and child_table.partition_of is None
+                        ):
+                            # Down a self-reference: the whole subtree in one statement.
+                            query = self._walk(
+                                child, start, carry=fk.referred_columns, match=fk.columns
+                            )
+                        else:
+                            query = sql.SQL("SELECT {} FROM {} WHERE {}").format(
+                                proj.select_list(), ident(child), start
+                            )
                         before = set(self.picks[child].rows)
                         self._add(child, self.db.fetch(query, params), INCLUDE)
                         added = set(self.picks[child].rows) - before
