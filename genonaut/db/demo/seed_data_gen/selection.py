@@ -516,22 +516,21 @@ class Planner:
                         clause, params = key_in(fk.columns, types, keys)
                         proj = self.picks[child].projection
                         start = sql.SQL("{} AND {}").format(applies(fk), clause)
-                        query: sql.Composable
                         if (
                             child == parent
                             and not fk.condition
                             and child_table.partition_of is None
                         ):
                             # Down a self-reference: the whole subtree in one statement.
-                            query = self._walk(
+                            found = self._walk(
                                 child, start, carry=fk.referred_columns, match=fk.columns
                             )
                         else:
-                            query = sql.SQL("SELECT {} FROM {} WHERE {}").format(
+                            found = sql.SQL("SELECT {} FROM {} WHERE {}").format(
                                 proj.select_list(), ident(child), start
                             )
                         before = set(self.picks[child].rows)
-                        self._add(child, self.db.fetch(query, params), INCLUDE)
+                        self._add(child, self.db.fetch(found, params), INCLUDE)
                         added = set(self.picks[child].rows) - before
                         next_frontier.setdefault(child, set()).update(added)
             frontier = next_frontier
