@@ -36,7 +36,7 @@ test-datasets: $(STAMP) ## Run the tests on the public sample databases in DATAS
 lint: $(STAMP) ## ruff, mypy --strict and the import layering contract
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy --strict genonaut bench
+	$(VENV)/bin/mypy --strict genonaut bench test
 	$(VENV)/bin/lint-imports
 
 format: $(STAMP) ## Format the code with ruff

@@ -11,9 +11,9 @@ from pathlib import Path
 import psycopg2
 import pytest
 from db_helpers import run_sql
+from samples import datasets_dir
 from sqlalchemy.engine import make_url
 
-REPO = Path(__file__).resolve().parents[2]
 DATASETS = ("pagila", "chinook", "northwind", "hr", "adventureworks_schema", "musicbrainz_schema")
 # What a dataset needs from the server beyond a plain build, checked before loading it.
 NEEDS = {
@@ -29,19 +29,6 @@ def server_has(url: str, check: str) -> bool:
         return bool(run_sql(url, check)[0][0])
     except psycopg2.Error:
         return False
-
-
-def datasets_dir() -> Path:
-    return Path(os.environ.get("DATASETS_DIR", REPO.parent / "shared" / "datasets")).resolve()
-
-
-def expected_rows(name: str) -> dict[str, int]:
-    rows = {}
-    for line in (datasets_dir() / name / "expected_rows.tsv").read_text().splitlines():
-        if line and not line.startswith("#"):
-            table, count = line.split("\t")
-            rows[table] = int(count)
-    return rows
 
 
 @pytest.fixture(scope="session")
@@ -66,9 +53,9 @@ def dataset_urls(pg_admin_url: str, pg_bin_dir: Path) -> Iterator[dict[str, str]
         )
         loaded[name] = url
     yield loaded
-    for url in loaded.values():
-        database = make_url(url).database
-        run_sql(pg_admin_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    for loaded_url in loaded.values():
+        dropped = make_url(loaded_url).database
+        run_sql(pg_admin_url, f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
 
 
 @pytest.fixture(params=DATASETS)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import expected_rows
 from db_helpers import run_sql
 from fixture_oracle import dangling, read_rows, snapshot
+from samples import expected_rows
 
 from genonaut.db.demo.seed_data_gen.exporter import export_seed
 from genonaut.db.demo.seed_data_gen.fixture_format import read_manifest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from cli_helpers import invoke_assert_code
@@ -44,8 +45,8 @@ def test_debug_verbosity_shows_the_sql(demo_db_url: str, tmp_path: Path) -> None
 
 def test_check_exits_1_when_stale_and_0_when_fresh(
     demo_db_template: str,
-    make_database,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    make_database: Callable[..., str],
+    tmp_path: Path,
 ) -> None:
     url = make_database(template=demo_db_template)
     out = tmp_path / "seed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -201,7 +202,9 @@ def test_export_works_for_a_role_that_may_only_select(
     assert snapshot(out) == snapshot(demo_seed)
 
 
-def test_check_says_fresh_then_stale(demo_seed: Path, demo_db_template: str, make_database) -> None:  # type: ignore[no-untyped-def]
+def test_check_says_fresh_then_stale(
+    demo_seed: Path, demo_db_template: str, make_database: Callable[..., str]
+) -> None:
     url = make_database(template=demo_db_template)
     assert not check_fixtures(_settings(url, demo_seed)).is_stale
     run_sql(
@@ -239,8 +242,8 @@ def test_round_trip_through_an_empty_app_database_is_lossless(
 
 def test_export_reads_one_snapshot_while_the_source_changes(
     demo_db_template: str,
-    make_database,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    make_database: Callable[..., str],
+    tmp_path: Path,
 ) -> None:
     url = make_database(template=demo_db_template)
     (first_user,) = run_sql(url, "SELECT id FROM users ORDER BY id LIMIT 1")[0]

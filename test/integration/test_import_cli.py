@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import invoke, invoke_assert_code
 from db_helpers import run_sql
-from test_import import SCHEMA, seed_rows, write_fixture
+from import_fixtures import SCHEMA, seed_rows, write_fixture
 
 SCRIPT = "import_seed_to_test"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from db_helpers import run_sql
-from test_import import SCHEMA, counts, seed_rows, write_fixture
+from import_fixtures import SCHEMA, counts, seed_rows, write_fixture
 
 from genonaut.db.demo.seed_data_gen.errors import FixtureError, LoadFailed, SchemaDrift, SeedError
 from genonaut.db.demo.seed_data_gen.loader import import_seed

@@ -25,7 +25,7 @@ from genonaut.db.demo.seed_data_gen.fixture_format import (
 from genonaut.db.demo.seed_data_gen.schema_graph import ForeignKey, TableName
 
 # Text PostgreSQL can store: any character but NUL.
-_text = st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)))
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"))
 _field = st.none() | _text
 
 

@@ -23,7 +23,9 @@ T = TableName.parse
 
 
 def _schema() -> Schema:
-    cols = lambda *names: tuple(Column(n, "integer") for n in names)  # noqa: E731
+    def cols(*names: str) -> tuple[Column, ...]:
+        return tuple(Column(n, "integer") for n in names)
+
     return Schema(
         tables=(
             Table(T("users"), cols("id"), ("id",)),
