@@ -51,7 +51,10 @@ from .text_table import format_table
 
 log = logging.getLogger(__name__)
 
-DRIFT_HINT = "schema drift: re-export the fixtures, or migrate the test database"
+DRIFT_HINT = (
+    "schema drift: re-export the fixtures, or migrate the test database "
+    "(an empty one gets the app's schema from make init-test)"
+)
 
 
 # -- Planning (no database) ----------------------------------------------------------------

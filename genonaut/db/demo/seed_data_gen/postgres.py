@@ -70,10 +70,14 @@ def connect(url: str, *, read_only: bool = False, application: str = "genonaut-s
         conn = psycopg2.connect(libpq_dsn(url), application_name=application, connect_timeout=10)
     except psycopg2.OperationalError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
+        hint = (
+            "start the server, or point the tool elsewhere with --database-url or "
+            "DATABASE_URL_DEMO / DATABASE_URL_TEST"
+        )
+        if "does not exist" in first_line:
+            hint = "create it with its schema (make init-demo / make init-test), or " + hint
         raise ConnectionFailed(
-            f"cannot connect to {redacted(url)}: {first_line}",
-            hint="start the server, or point the tool elsewhere with --database-url or "
-            "DATABASE_URL_DEMO / DATABASE_URL_TEST",
+            f"cannot connect to {redacted(url)}: {first_line}", hint=hint
         ) from exc
     except Exception as exc:  # a malformed URL raises from make_url or libpq
         raise ConnectionFailed(
