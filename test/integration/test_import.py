@@ -15,17 +15,6 @@ from genonaut.db.demo.seed_data_gen.schema_graph import TableName
 from genonaut.db.demo.seed_data_gen.verify import verify_seed
 
 
-@pytest.fixture
-def target(empty_db_url: str) -> str:
-    run_sql(empty_db_url, SCHEMA)
-    return empty_db_url
-
-
-@pytest.fixture
-def seed(tmp_path: Path) -> Path:
-    return write_fixture(tmp_path / "seed", seed_rows())
-
-
 def test_every_row_is_loaded_and_a_second_import_inserts_nothing(target: str, seed: Path) -> None:
     spec = seed_rows()
     first = import_seed(seed, target)

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from cli_helpers import invoke, invoke_assert_code
 from db_helpers import run_sql
-from import_fixtures import SCHEMA, seed_rows, write_fixture
 
 SCRIPT = "import_seed_to_test"
-
-
-@pytest.fixture
-def target(empty_db_url: str) -> str:
-    run_sql(empty_db_url, SCHEMA)
-    return empty_db_url
-
-
-@pytest.fixture
-def seed(tmp_path: Path) -> Path:
-    return write_fixture(tmp_path / "seed", seed_rows())
 
 
 def _args(url: str, seed: Path, *more: str) -> tuple[str, ...]:
