@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,10 @@ from fixture_oracle import dangling, read_rows, snapshot
 
 from genonaut.db.demo.seed_data_gen.exporter import export_seed
 from genonaut.db.demo.seed_data_gen.fixture_format import read_manifest
+from genonaut.db.demo.seed_data_gen.loader import import_seed
 from genonaut.db.demo.seed_data_gen.schema_graph import TableName
 from genonaut.db.demo.seed_data_gen.settings import ExportSettings, VirtualRelation
+from genonaut.db.demo.seed_data_gen.verify import verify_seed
 
 HARD_SCHEMA = """
 CREATE SCHEMA ops;
@@ -211,3 +214,37 @@ def test_a_deep_self_reference_costs_one_statement_not_one_per_level(
         assert dangling(tmp_path / name) == [], name
     assert up.statements <= plain.statements + 5
     assert down.statements <= plain.statements + 10
+
+
+ODD_NAMES = """
+CREATE SCHEMA "My Schema";
+CREATE TYPE "My Schema"."Mood" AS ENUM ('a b', 'c');
+CREATE TABLE "My Schema"."Parent Table" ("Id Col" int PRIMARY KEY, "odd""name" text,
+                                         m "My Schema"."Mood", "tab\tcol" text);
+CREATE TABLE "Child" (id serial PRIMARY KEY, "Parent Ref" int REFERENCES "My Schema"."Parent Table",
+                      note text);
+"""
+ODD_ROWS = """
+INSERT INTO "My Schema"."Parent Table"
+  SELECT i, 'x' || i || E'\\t"q"', 'a b', E'\\\\back' FROM generate_series(1, 150) i;
+INSERT INTO "Child" ("Parent Ref", note)
+  SELECT 151 - i, E'line\\nbreak %s %% ' || i FROM generate_series(1, 150) i;
+"""
+
+
+def test_quoted_names_odd_values_and_percent_signs_round_trip(
+    empty_db_url: str, make_database: Callable[..., str], tmp_path: Path
+) -> None:
+    run_sql(empty_db_url, ODD_NAMES + ODD_ROWS)
+    seed = tmp_path / "seed"
+    export_seed(ExportSettings(empty_db_url, seed, where={"Child": "note LIKE '%1%'"}))
+    assert (seed / "My Schema.Parent Table.tsv").read_text().splitlines()[0] == (
+        'Id Col\todd"name\tm\ttab\\tcol'
+    )
+    target = make_database()
+    run_sql(target, ODD_NAMES)
+    assert import_seed(seed, target).inserted > 0
+    assert verify_seed(seed, target).ok
+    back = tmp_path / "back"
+    export_seed(ExportSettings(target, back, default_limit=1000))
+    assert snapshot(back) == snapshot(seed)
