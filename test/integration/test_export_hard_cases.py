@@ -248,3 +248,31 @@ def test_quoted_names_odd_values_and_percent_signs_round_trip(
     back = tmp_path / "back"
     export_seed(ExportSettings(target, back, default_limit=1000))
     assert snapshot(back) == snapshot(seed)
+
+
+def test_too_few_rows_with_chosen_parents_are_topped_up_with_few_new_parents(
+    empty_db_url: str, tmp_path: Path
+) -> None:
+    run_sql(
+        empty_db_url,
+        """
+        CREATE TABLE people (id int PRIMARY KEY);
+        CREATE TABLE topics (id int PRIMARY KEY);
+        CREATE TABLE votes (person_id int NOT NULL REFERENCES people,
+                            topic_id int NOT NULL REFERENCES topics,
+                            PRIMARY KEY (person_id, topic_id));
+        INSERT INTO people SELECT generate_series(1, 200);
+        INSERT INTO topics SELECT generate_series(1, 200);
+        -- Six votes among the first people and topics, the rest by people far down the keys.
+        INSERT INTO votes SELECT p, t FROM generate_series(1, 3) p, generate_series(1, 2) t;
+        INSERT INTO votes SELECT p, t FROM generate_series(150, 160) p, generate_series(1, 10) t;
+        """,
+    )
+    out = tmp_path / "seed"
+    report = export_seed(ExportSettings(empty_db_url, out, default_limit=20))
+    by_table = {t.table.name: t for t in report.tables}
+    # 6 votes need no new parent; 14 more come from two people (10 + 4 votes), within the
+    # budget of 20 // 4 = 5 new parents.
+    assert by_table["votes"].rows == 20
+    assert by_table["people"].by_closure == 2
+    assert dangling(out) == []

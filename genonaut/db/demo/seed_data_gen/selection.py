@@ -6,8 +6,10 @@ only the keys of the chosen rows, so its memory follows the seed, not the source
 
 For each table:
 1. rows whose references all point at rows already chosen, first by primary key;
-2. only if there are none: rows that satisfy one reference, grouped by the others so that few
-   new parents are needed; failing that, any rows, grouped by their references;
+2. if those are too few, rows that satisfy one reference, grouped by the others, for as long
+   as the new parents they need stay within a quarter of the limit; if there are none at all
+   (children of parents far down the key order), such rows up to the limit, or failing that
+   any rows, grouped by their references, and their parents come along;
 3. one row per nullable or conditional relation that is set in the source but not yet in the
    seed, so tests can follow every join;
 4. every row the chosen rows reference is pulled in, recursively (closure).
@@ -245,7 +247,10 @@ class Planner:
             usable = [fk for fk in proj.relations if self._is_constrainable(fk, leaf)]
             sats = {fk.name: self._satisfied(fk) for fk in usable}
             # 1. Every reference points at a row already chosen: no closure needed.
-            self._take(leaf, list(sats.values()), proj.order_by(), want)
+            short = want - self._take(leaf, list(sats.values()), proj.order_by(), want)
+            if pick.rows and short > 0:
+                # 1b. Too few: top up with rows that need only a few new parents.
+                self._top_up(leaf, usable, sats, short)
             if not pick.rows:
                 # 2. No such row: one reference satisfied, grouped by the others' values so
                 # that the rows share few new parents.
@@ -258,6 +263,35 @@ class Planner:
                 grouped = _grouped([c for f in proj.relations for c in f.columns], proj)
                 self._take(leaf, [], grouped, want)
         self._cover(leaf)
+
+    def _top_up(
+        self, leaf: TableName, usable: list[ForeignKey], sats: dict[str, Filter], short: int
+    ) -> None:
+        """Rows that satisfy one reference, grouped by the others, taken in order while the
+        parents they would pull in stay within a quarter of the limit."""
+        proj = self.picks[leaf].projection
+        budget = max(1, self.rules.limit(leaf) // 4)
+        pulled: set[tuple[TableName, tuple[str, ...], Key]] = set()
+        for fk in usable:
+            if short <= 0 or len(pulled) >= budget:
+                return
+            others = [c for f in usable if f is not fk for c in f.columns]
+            accepted = []
+            for raw in self._find(leaf, [sats[fk.name]], _grouped(others, proj), short):
+                needs = {
+                    (rel.referred_table, rel.referred_columns, tuple(ref))
+                    for rel, ref in zip(
+                        proj.relations, raw[1 : 1 + len(proj.relations)], strict=True
+                    )
+                    if ref is not None
+                    and tuple(ref)
+                    not in self._chosen_keys(rel.referred_table, rel.referred_columns)
+                }
+                if len(pulled | needs) > budget:
+                    break
+                pulled |= needs
+                accepted.append(raw)
+            short -= self._add(leaf, accepted, LIMIT)
 
     def _tables_with_rows(self) -> set[TableName]:
         """Which tables have any row, asked in one statement for all of them."""
@@ -306,6 +340,17 @@ class Planner:
         origin: str = LIMIT,
     ) -> int:
         """Add up to `limit` rows matching all `filters` that are not chosen yet."""
+        return self._add(leaf, self._find(leaf, filters, order, limit, origin), origin)
+
+    def _find(
+        self,
+        leaf: TableName,
+        filters: list[Filter],
+        order: sql.Composable,
+        limit: int,
+        origin: str = LIMIT,
+    ) -> list[tuple[Any, ...]]:
+        """Up to `limit` rows matching all `filters` that are not chosen yet, in `order`."""
         pick = self.picks[leaf]
         proj = pick.projection
         clauses: list[sql.Composable] = []
@@ -326,7 +371,7 @@ class Planner:
             query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
                 proj.select_list(), ident(leaf), where, order, sql.Literal(limit)
             )
-            return self._add(leaf, self.db.fetch(query, params), origin)
+            return self.db.fetch(query, params)
         # The planner guesses how many rows a key list matches. Guessing many, it walks the
         # primary key and filters (a million rows to find three); guessing few, it reads every
         # match through the index (a hundred thousand rows of one busy parent). So: first the
@@ -348,11 +393,11 @@ class Planner:
             )
             rows = self.db.fetch(head, params)
             if len(rows) == limit:
-                return self._add(leaf, rows, origin)
+                return rows
         query = sql.SQL(
             "SELECT {} FROM (SELECT ctid, * FROM {} WHERE {} OFFSET 0) AS t ORDER BY {} LIMIT {}"
         ).format(proj.select_list(), ident(leaf), where, order, sql.Literal(limit))
-        return self._add(leaf, self.db.fetch(query, params), origin)
+        return self.db.fetch(query, params)
 
     def _add(self, leaf: TableName, rows: list[tuple[Any, ...]], origin: str) -> int:
         pick = self.picks[leaf]
