@@ -43,3 +43,31 @@ def test_demo_runs_the_whole_workflow(make_database: Callable[..., str], tmp_pat
         name = table.name
         (count,) = run_sql(test, f'SELECT count(*) FROM "{name.schema}"."{name.name}"')[0]
         assert count == table.rows, name
+
+
+def test_generator_refuses_to_fill_a_database_twice_without_replace(app_db_url: str) -> None:
+    def generate(*more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "genonaut.db.demo.seed_data_gen",
+                "--database-url",
+                app_db_url,
+                "--scale",
+                "0.001",
+                *more,
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    assert generate().returncode == 0
+    (users,) = run_sql(app_db_url, "SELECT count(*) FROM users")[0]
+    again = generate()
+    assert again.returncode == 2
+    assert again.stderr.startswith("Error: ") and "--replace" in again.stderr
+    assert generate("--replace").returncode == 0
+    assert run_sql(app_db_url, "SELECT count(*) FROM users")[0][0] == users
