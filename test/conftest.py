@@ -1,5 +1,8 @@
 """Shared fixtures: a real PostgreSQL (GENONAUT_TEST_DATABASE_URL, or an embedded one) and a
-fresh database per test."""
+fresh database per test.
+
+The sample-database suite under test/datasets/ runs only when named (`make test-datasets`).
+"""
 
 from __future__ import annotations
 
@@ -15,13 +18,35 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
-from genonaut.db.demo.seed_data_gen.postgres import libpq_dsn
+from genonaut.db.utils import to_libpq_dsn
 
 DEMO_SCALE = 0.001
+DATASETS = Path(__file__).resolve().parent / "datasets"
+
+
+def _names_datasets(config: pytest.Config) -> bool:
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg.split("::")[0]).resolve()
+        if path == DATASETS or DATASETS in path.parents:
+            return True
+    return False
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Leave test/datasets/ out unless it is named on the command line."""
+    if collection_path.resolve() == DATASETS and not _names_datasets(config):
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if DATASETS in item.path.resolve().parents:
+            item.add_marker(pytest.mark.datasets)
 
 
 def _admin(url: str, statement: str) -> None:
-    conn = psycopg2.connect(libpq_dsn(url))
+    conn = psycopg2.connect(to_libpq_dsn(url))
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
@@ -36,7 +61,8 @@ def _with_database(url: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def pg_admin_url() -> Iterator[str]:
-    """The maintenance database of the test server."""
+    """The maintenance database of the test server: GENONAUT_TEST_DATABASE_URL's server, else
+    an embedded one started for the session."""
     configured = os.environ.get("GENONAUT_TEST_DATABASE_URL")
     if configured:
         yield _with_database(configured, make_url(configured).database or "postgres")
@@ -56,7 +82,7 @@ def pg_bin_dir(pg_admin_url: str) -> Path:
     what an older server cannot read), else the embedded wheel's."""
     from genonaut.db.embedded import bin_dir
 
-    conn = psycopg2.connect(libpq_dsn(pg_admin_url))
+    conn = psycopg2.connect(to_libpq_dsn(pg_admin_url))
     major = conn.server_version // 10000
     conn.close()
     candidates = [Path(f"/usr/lib/postgresql/{major}/bin"), bin_dir()]
@@ -104,6 +130,7 @@ def make_database(pg_admin_url: str) -> Iterator[Callable[..., str]]:
 
 @pytest.fixture
 def empty_db_url(make_database: Callable[..., str]) -> str:
+    """A fresh database with nothing in it."""
     return make_database()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from genonaut.db.demo.seed_data_gen.errors import ConfigError
-from genonaut.db.utils import database_url, redact
+from genonaut.db.utils import database_url, redact, repo_root, to_libpq_dsn
 
 
 @pytest.fixture
@@ -35,6 +35,18 @@ def test_password_comes_from_env_shared(root: Path) -> None:
     assert "s3cret" not in redact(url)
 
 
+def test_shared_password_for_both_environments(root: Path) -> None:
+    (root / "env" / ".env.shared").write_text("DB_PASSWORD=common\n")
+    assert database_url("test", root=root, environ={}).startswith("postgresql://app:common@")
+
+
+def test_password_is_quoted_in_the_url(root: Path) -> None:
+    (root / "env" / ".env.shared").write_text("DB_PASSWORD_TEST='p@ss/word'\n")
+    url = database_url("test", root=root, environ={})
+    assert "dbname=genonaut_test" in to_libpq_dsn(url)
+    assert "password=p@ss/word" in to_libpq_dsn(url)
+
+
 def test_environment_variable_wins(root: Path) -> None:
     (root / "env" / ".env.shared").write_text("DB_PASSWORD_TEST=s3cret\n")
     environ = {"DATABASE_URL_TEST": "postgresql://other@h/x"}
@@ -58,3 +70,53 @@ def test_committed_configs_name_the_two_databases() -> None:
     repo = Path(__file__).resolve().parents[2]
     assert database_url("demo", root=repo, environ={}).endswith("/genonaut_demo")
     assert database_url("test", root=repo, environ={}).endswith("/genonaut_test")
+
+
+def test_invalid_config_names_the_file(root: Path) -> None:
+    (root / "config" / "local-test.json").write_text("{not json")
+    with pytest.raises(ConfigError) as info:
+        database_url("test", root=root, environ={})
+    assert "local-test.json" in info.value.message
+
+
+def test_default_root_is_the_checkout() -> None:
+    assert (repo_root() / "pyproject.toml").is_file()
+    assert repo_root() == Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("url", "dsn"),
+    [
+        (
+            "postgresql+psycopg2://app:pw@db.example:6543/genonaut_test",
+            "host=db.example port=6543 user=app password=pw dbname=genonaut_test",
+        ),
+        (
+            "postgresql://postgres@/postgres?host=/tmp/pg",
+            "host=/tmp/pg user=postgres dbname=postgres",
+        ),
+        ("postgresql://u@h/d?sslmode=require", "host=h user=u dbname=d sslmode=require"),
+    ],
+)
+def test_to_libpq_dsn(url: str, dsn: str) -> None:
+    assert to_libpq_dsn(url) == dsn
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app:s3cret@db/genonaut_demo",
+        "postgresql+psycopg2://app:s3cret@db:5432/genonaut_demo?sslmode=require",
+        "user=app password=s3cret dbname=genonaut_demo",
+    ],
+)
+def test_redact_hides_the_password(url: str) -> None:
+    assert "s3cret" not in redact(url)
+
+
+def test_redact_keeps_the_rest() -> None:
+    assert (
+        redact("postgresql://app:s3cret@db/genonaut_demo")
+        == "postgresql://app:***@db/genonaut_demo"
+    )
+    assert redact("postgresql://app@db/genonaut_demo") == "postgresql://app@db/genonaut_demo"

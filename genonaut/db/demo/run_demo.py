@@ -14,80 +14,158 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+from genonaut.db.utils import redact, repo_root, to_libpq_dsn
+
+REPO = repo_root()
 SEED = "genonaut.db.demo.seed_data_gen"
 
 
+class StepFailed(Exception):
+    """A step's process exited non-zero."""
+
+
+@dataclass
+class Run:
+    """Where the demo runs, and how long each step took."""
+
+    demo_url: str
+    test_url: str
+    where: str
+    env: dict[str, str]
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+    def step(self, title: str, *argv: str) -> None:
+        """Run `python -m argv...` from the repository root; raise StepFailed if it fails."""
+        print(f"==> {title}", flush=True)
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", *argv], cwd=REPO, env=self.env, check=False)
+        if done.returncode != 0:
+            raise StepFailed(f"step '{title}' failed (exit {done.returncode}); its output is above")
+        self.timings.append((title, time.perf_counter() - started))
+
+
 @contextmanager
-def servers() -> Iterator[tuple[str, str, str]]:
-    """(demo URL, test URL, where they run)."""
+def servers() -> Iterator[Run]:
+    """The configured servers when DATABASE_URL_DEMO is set, else an embedded one."""
     demo, test = os.environ.get("DATABASE_URL_DEMO"), os.environ.get("DATABASE_URL_TEST")
     if demo:
         if not test:
-            raise SystemExit("Error: DATABASE_URL_DEMO is set but DATABASE_URL_TEST is not")
-        yield demo, test, "the configured servers"
+            raise StepFailed("DATABASE_URL_DEMO is set but DATABASE_URL_TEST is not; set both")
+        yield Run(demo, test, "the configured servers", dict(os.environ))
         return
     from genonaut.db.embedded import EmbeddedServer
 
-    with EmbeddedServer(REPO / ".pgdata" / "demo") as server:
-        yield (
-            server.url("genonaut_demo"),
-            server.url("genonaut_test"),
-            f"an embedded PostgreSQL (data in {server.data_dir.relative_to(REPO)})",
-        )
+    data_dir = REPO / ".pgdata" / "demo"
+    print(f"==> start an embedded PostgreSQL (data in {data_dir})", flush=True)
+    try:
+        server = EmbeddedServer(data_dir).start()
+    except Exception as exc:  # the wheel raises whatever pg_ctl or initdb did
+        raise StepFailed(
+            f"the embedded PostgreSQL did not start: {exc}; its log is {data_dir / 'log'}"
+        ) from exc
+    try:
+        demo, test = server.url("genonaut_demo"), server.url("genonaut_test")
+        env = dict(os.environ, DATABASE_URL_DEMO=demo, DATABASE_URL_TEST=test)
+        yield Run(demo, test, f"an embedded PostgreSQL (data in {data_dir})", env)
+    finally:
+        server.stop()
 
 
-def step(title: str, argv: list[str], env: dict[str, str], log: list[tuple[str, float]]) -> str:
-    print(f"==> {title}", flush=True)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", *argv], cwd=REPO, env=env, text=True, stdout=subprocess.PIPE
-    )
-    print(done.stdout, end="", flush=True)
-    if done.returncode != 0:
-        raise SystemExit(f"Error: step '{title}' failed (exit {done.returncode}); see above")
-    log.append((title, time.perf_counter() - started))
-    return done.stdout
+def table_counts(url: str) -> list[tuple[str, int]]:
+    """(schema.table, rows) of every ordinary table in the database's own schemas."""
+    import psycopg2
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(to_libpq_dsn(url))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT n.nspname, c.relname FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+                " AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1, 2"
+            )
+            counts = []
+            for schema, name in cur.fetchall():
+                cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name)))
+                row = cur.fetchone()
+                counts.append((f"{schema}.{name}", int(row[0]) if row else 0))
+        return counts
+    finally:
+        conn.close()
+
+
+def summary(run: Run, seed_dir: Path) -> list[str]:
+    from genonaut.db.demo.seed_data_gen.text_table import format_table
+
+    counts = table_counts(run.test_url)
+    lines = ["", "==> summary", f"ran on {run.where}"]
+    lines += [f"  {seconds:7.2f}s  {title}" for title, seconds in run.timings]
+    lines += [f"seed written to {seed_dir} (committed fixtures untouched)", ""]
+    lines += [f"rows per table in the test database {redact(run.test_url)}:", ""]
+    lines += format_table(("table", "rows"), counts, ("total", sum(n for _, n in counts)))
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=0.01, help="demo data size (0.01)")
+    parser = argparse.ArgumentParser(
+        prog="python -m genonaut.db.demo.run_demo", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument(
-        "--output-dir", type=Path, default=REPO / "build" / "demo-seed", help="seed directory"
+        "--scale", type=float, default=0.01, help="size of the demo data (default: 0.01)"
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=REPO / "build" / "demo-seed",
+        help="where the exported seed goes (default: build/demo-seed)",
     )
     args = parser.parse_args(argv)
-    log: list[tuple[str, float]] = []
-    with servers() as (demo, test, where):
-        env = dict(os.environ, DATABASE_URL_DEMO=demo, DATABASE_URL_TEST=test)
-        seed = str(args.output_dir)
-        step("create the demo database", ["genonaut.db.init_db", "--env-target", "demo"], env, log)
-        step("create the test database", ["genonaut.db.init_db", "--env-target", "test"], env, log)
-        step(
-            f"generate demo data (scale {args.scale})",
-            [SEED, "--env-target", "demo", "--scale", str(args.scale), "--replace"],
-            env,
-            log,
-        )
-        step(
-            "export the seed",
-            [f"{SEED}.export_seed_from_demo", "--output-dir", seed],
-            env,
-            log,
-        )
-        step(
-            "import the seed into the test database, verified",
-            [f"{SEED}.import_seed_to_test", "--input-dir", seed, "--truncate-first", "--verify"],
-            env,
-            log,
-        )
-    print("\n==> summary")
-    print(f"ran on {where}")
-    for title, seconds in log:
-        print(f"  {seconds:7.2f}s  {title}")
-    print(f"seed written to {args.output_dir}; committed fixtures untouched")
+    if args.scale <= 0:
+        parser.error("--scale must be positive")
+    seed = args.output_dir.resolve()
+    try:
+        with servers() as run:
+            run.step(
+                "create the demo database", "genonaut.db.init_db", "--database-url", run.demo_url
+            )
+            run.step(
+                "create the test database", "genonaut.db.init_db", "--database-url", run.test_url
+            )
+            run.step(
+                f"generate demo data (scale {args.scale})",
+                SEED,
+                "--database-url",
+                run.demo_url,
+                "--scale",
+                str(args.scale),
+                "--replace",
+            )
+            run.step(
+                "export the seed from the demo database",
+                f"{SEED}.export_seed_from_demo",
+                "--database-url",
+                run.demo_url,
+                "--output-dir",
+                str(seed),
+            )
+            run.step(
+                "import the seed into the test database, verified",
+                f"{SEED}.import_seed_to_test",
+                "--database-url",
+                run.test_url,
+                "--input-dir",
+                str(seed),
+                "--truncate-first",
+                "--verify",
+            )
+            print("\n".join(summary(run, seed)))
+    except StepFailed as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
