@@ -1,4 +1,4 @@
-"""`make help` lists every target, and the workflow's targets are there."""
+"""`make help` lists every target with its description, and the workflow's targets are there."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+MAKEFILE = (REPO / "Makefile").read_text()
 WORKFLOW = {
+    "help",
     "install",
     "test",
     "test-datasets",
     "lint",
+    "format",
     "demo",
     "init-demo",
     "init-test",
@@ -21,22 +24,54 @@ WORKFLOW = {
     "import-demo-seed-to-test",
     "refresh-test-seed-from-demo",
     "check-demo-seed",
+    "clean",
 }
 
 
-def test_help_lists_every_described_target() -> None:
-    text = (REPO / "Makefile").read_text()
-    described = set(re.findall(r"^([a-z-]+):.*## ", text, re.MULTILINE))
-    assert described >= WORKFLOW
-    shown = subprocess.run(
-        ["make", "--no-print-directory", "help"],
+def described_targets() -> dict[str, str]:
+    return dict(re.findall(r"^([a-z][a-z-]*):[^\n]*?## (.+)$", MAKEFILE, re.MULTILINE))
+
+
+def phony_targets() -> set[str]:
+    declared = re.search(r"^\.PHONY:((?:[^\n]*\\\n)*[^\n]*)", MAKEFILE, re.MULTILINE)
+    assert declared, "the Makefile declares its targets .PHONY"
+    return set(declared.group(1).replace("\\\n", " ").split())
+
+
+def make(*args: str) -> str:
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    listed = {line.split()[0] for line in shown.splitlines() if line.strip()}
-    assert listed == described
+
+
+def test_every_workflow_target_is_described() -> None:
+    assert set(described_targets()) >= WORKFLOW
+
+
+def test_every_phony_target_is_described() -> None:
+    assert phony_targets() == set(described_targets())
+
+
+def test_help_lists_every_described_target_with_its_description() -> None:
+    shown = {
+        line.split(maxsplit=1)[0]: line.split(maxsplit=1)[1]
+        for line in make("help").splitlines()
+        if line.strip()
+    }
+    assert shown == described_targets()
+
+
+def test_help_is_the_default_goal() -> None:
+    assert make() == make("help")
+
+
+def test_make_test_leaves_the_dataset_suite_out() -> None:
+    recipe = make("-n", "test", "-W", "env/python_venv/.installed")
+    assert "pytest test --ignore=test/datasets" in recipe
 
 
 def test_readme_names_the_two_commands() -> None:
