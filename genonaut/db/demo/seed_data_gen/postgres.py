@@ -93,6 +93,18 @@ def connect(url: str, *, read_only: bool = False, application: str = "genonaut-s
     return conn
 
 
+def render(query: sql.Composable, context: Cursor, *, for_params: bool) -> str:
+    """The text of `query`. Where psycopg2 will fill in parameters, a `%` inside a quoted name
+    or a literal is doubled, so that a table called `100% done` is not read as a placeholder;
+    the `sql.SQL` parts are written by us and already say `%%` where they mean `%`."""
+    if isinstance(query, sql.Composed):
+        return "".join(render(part, context, for_params=for_params) for part in query.seq)
+    text: str = query.as_string(context)
+    if for_params and isinstance(query, (sql.Identifier, sql.Literal)):
+        return text.replace("%", "%%")
+    return text
+
+
 class Session:
     """A connection plus a hook that sees every statement (wired to --verbosity debug)."""
 
@@ -102,7 +114,9 @@ class Session:
         self.statements = 0
 
     def _trace(self, cur: Cursor, query: sql.Composable | str, params: Any = None) -> str:
-        text = query if isinstance(query, str) else query.as_string(cur)
+        text = (
+            query if isinstance(query, str) else render(query, cur, for_params=params is not None)
+        )
         self.statements += 1
         if self.tracer is not None:
             rendered = cur.mogrify(text, params).decode() if params is not None else text
@@ -122,7 +136,7 @@ class Session:
     def copy_out(self, query: sql.Composable, params: Any, sink: IO[bytes]) -> None:
         """`COPY (query) TO STDOUT`: PostgreSQL writes every value in its own text form."""
         with self.conn.cursor() as cur:
-            inner = cur.mogrify(query.as_string(cur), params).decode()
+            inner = cur.mogrify(render(query, cur, for_params=True), params).decode()
             statement = f"COPY ({inner}) TO STDOUT"
             self._trace(cur, statement)
             cur.copy_expert(statement, sink)

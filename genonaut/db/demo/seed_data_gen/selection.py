@@ -72,6 +72,9 @@ class Projection:
     identity: tuple[str, ...]
     relations: tuple[ForeignKey, ...]
     keys: tuple[tuple[str, ...], ...]
+    # Per relation, the types of the referred columns: a reference is read in its parent's
+    # type, so that an int column pointing at a numeric(10,2) key reads '1.00', as the key does.
+    referred_types: tuple[tuple[str, ...], ...] = ()
 
     @property
     def uses_ctid(self) -> bool:
@@ -81,10 +84,16 @@ class Projection:
         parts: list[sql.Composable] = [
             sql.SQL("ARRAY[{}]").format(sql.SQL(", ").join(_as_text(c) for c in self.identity))
         ]
-        for fk in self.relations:
+        referred = self.referred_types or tuple(() for _ in self.relations)
+        for fk, types in zip(self.relations, referred, strict=True):
+            own = [self.table.column(c).type for c in fk.columns]
             parts.append(
                 sql.SQL("CASE WHEN {} THEN ARRAY[{}] END").format(
-                    applies(fk), sql.SQL(", ").join(_as_text(c) for c in fk.columns)
+                    applies(fk),
+                    sql.SQL(", ").join(
+                        _as_text(c, None if not types or t == o else t)
+                        for c, o, t in zip(fk.columns, own, types or own, strict=True)
+                    ),
                 )
             )
         for key in self.keys:
@@ -112,9 +121,11 @@ def user_sql(text: str) -> sql.Composable:
     return sql.SQL(text.replace("%", "%%"))
 
 
-def _as_text(column: str) -> sql.Composable:
+def _as_text(column: str, via: str | None = None) -> sql.Composable:
     if column == "ctid":
         return sql.SQL("ctid::text")
+    if via is not None:
+        return sql.SQL(f"{{}}::{via}::text").format(sql.Identifier(column))
     return sql.SQL("{}::text").format(sql.Identifier(column))
 
 
@@ -217,11 +228,17 @@ class Planner:
         relations = self.schema.relations_from(leaf)
         keys = sorted({fk.referred_columns for fk in self.schema.relations_to(leaf)})
         identity = table.primary_key or ("ctid",)
-        return Projection(table, identity, relations, tuple(keys))
+        referred = tuple(self._referred_types(fk) for fk in relations)
+        return Projection(table, identity, relations, tuple(keys), referred)
+
+    def _referred_types(self, fk: ForeignKey) -> tuple[str, ...]:
+        target = self.schema.table(fk.referred_table)
+        return tuple(target.column(c).type for c in fk.referred_columns)
 
     # -- the plan ---------------------------------------------------------------------------
 
     def run(self) -> Selection:
+        self._check_includes()
         self._check_filters()
         self.nonempty = self._tables_with_rows()
         for table, condition in self.rules.include:
@@ -314,7 +331,8 @@ class Planner:
         """Rows whose reference is unset or points at a row already chosen."""
         chosen = self._chosen_keys(fk.referred_table, fk.referred_columns)
         table = self.schema.table(fk.table)
-        types = [table.column(c).type for c in fk.columns]
+        # The chosen keys are in the referred columns' text form: read them as that type.
+        types = self._referred_types(fk)
         if not chosen:
             return Filter(sql.SQL("NOT {}").format(applies(fk)), [])
         clause, params = key_in(fk.columns, types, chosen)
@@ -484,38 +502,59 @@ class Planner:
             for fk in self.picks[leaf].projection.relations
             if fk.referred_table == leaf and fk.referred_columns == columns and not fk.condition
         ]
-        if len(selfs) != 1 or self.schema.table(leaf).partition_of is not None:
+        if not selfs or self.schema.table(leaf).partition_of is not None:
             return None
-        return self._walk(leaf, start, carry=selfs[0].columns, match=columns)
+        # Several self-references to one key (a boss and a mentor) are walked together.
+        return self._walk(leaf, start, carry=tuple(fk.columns for fk in selfs), match=columns)
 
     def _walk(
         self,
         leaf: TableName,
         start: sql.Composable,
         *,
-        carry: tuple[str, ...],
+        carry: tuple[tuple[str, ...], ...],
         match: tuple[str, ...],
     ) -> sql.Composable:
-        """Rows matching `start`, then rows whose `match` columns equal the `carry` columns of
-        rows found, recursively: up a self-reference (carry the reference, match the key) or
-        down it (carry the key, match the reference). Rows are followed by ctid, which has
-        the equality that UNION needs where json columns have none."""
+        """Rows matching `start`, then rows whose `match` columns equal one of the `carry`
+        column lists of rows found, recursively: up self-references (carry each reference,
+        match the key) or down one (carry the key, match the reference). Rows are followed by
+        ctid, which has the equality that UNION needs where json columns have none."""
         proj = self.picks[leaf].projection
-        slots = [sql.Identifier(f"k{i}") for i in range(len(carry))]
+        width = len(match)
+        slots = [sql.Identifier(f"k{i}") for i in range(width)]
+        names = sorted({c for columns in carry for c in columns})
+        renamed = {c: sql.Identifier(f"c{i}") for i, c in enumerate(names)}
+
+        def values(alias: str, name: Callable[[str], sql.Composable]) -> sql.Composable:
+            rows = sql.SQL(", ").join(
+                sql.SQL("({})").format(sql.SQL(", ").join(name(c) for c in columns))
+                for columns in carry
+            )
+            return sql.SQL("CROSS JOIN LATERAL (VALUES {}) AS {}({})").format(
+                rows, sql.Identifier(alias), sql.SQL(", ").join(slots)
+            )
+
+        # The first rows are read in a subquery whose columns are renamed, so that `start`
+        # sees the table's own names and nothing else.
         return sql.SQL(
             "WITH RECURSIVE walk (tid, {slots}) AS ("
-            "SELECT ctid, {carry} FROM {table} WHERE {start} "
-            "UNION SELECT n.ctid, {next_carry} FROM {table} n "
-            "JOIN walk w ON ({match}) = ({found})) "
+            "SELECT s.tid, {first_slots} FROM (SELECT ctid, {columns} FROM {table} WHERE {start}) "
+            "AS s(tid, {renamed}) {first_values} "
+            "UNION SELECT n.ctid, {next_slots} FROM {table} n "
+            "JOIN walk w ON ({match}) = ({found}) {next_values}) "
             "SELECT {select} FROM {table} WHERE ctid = ANY(ARRAY(SELECT tid FROM walk))"
         ).format(
             slots=sql.SQL(", ").join(slots),
-            carry=sql.SQL(", ").join(sql.Identifier(c) for c in carry),
-            next_carry=sql.SQL(", ").join(sql.Identifier("n", c) for c in carry),
+            first_slots=sql.SQL(", ").join(sql.Identifier("v", f"k{i}") for i in range(width)),
+            columns=sql.SQL(", ").join(sql.Identifier(c) for c in names),
             table=ident(leaf),
             start=start,
+            renamed=sql.SQL(", ").join(renamed[c] for c in names),
+            first_values=values("v", lambda c: sql.SQL("s.{}").format(renamed[c])),
+            next_slots=sql.SQL(", ").join(sql.Identifier("x", f"k{i}") for i in range(width)),
             match=sql.SQL(", ").join(sql.Identifier("n", c) for c in match),
             found=sql.SQL(", ").join(sql.SQL("w.{}").format(k) for k in slots),
+            next_values=values("x", lambda c: sql.Identifier("n", c)),
             select=proj.select_list(),
         )
 
@@ -557,7 +596,7 @@ class Planner:
                         if child not in self.picks or not keys:
                             continue
                         child_table = self.schema.table(child)
-                        types = [child_table.column(c).type for c in fk.columns]
+                        types = list(self._referred_types(fk))
                         clause, params = key_in(fk.columns, types, keys)
                         proj = self.picks[child].projection
                         start = sql.SQL("{} AND {}").format(applies(fk), clause)
@@ -568,7 +607,7 @@ class Planner:
                         ):
                             # Down a self-reference: the whole subtree in one statement.
                             found = self._walk(
-                                child, start, carry=fk.referred_columns, match=fk.columns
+                                child, start, carry=(fk.referred_columns,), match=fk.columns
                             )
                         else:
                             found = sql.SQL("SELECT {} FROM {} WHERE {}").format(
@@ -582,6 +621,15 @@ class Planner:
         self._close()
 
     # -- checks -----------------------------------------------------------------------------
+
+    def _check_includes(self) -> None:
+        for table, _ in self.rules.include:
+            outside = [leaf for leaf in self.schema.leaves(table) if leaf not in self.picks]
+            if outside:
+                raise ConfigError(
+                    f"--include names {table}, which is not among the tables to export",
+                    hint=f"add {table} to --tables, or do not exclude it",
+                )
 
     def _check_filters(self) -> None:
         """Run every user-written condition once on no rows, to report mistakes up front."""
