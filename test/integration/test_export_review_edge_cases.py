@@ -9,7 +9,7 @@ import pytest
 from db_helpers import run_sql
 from fixture_oracle import dangling, read_rows, snapshot
 
-from genonaut.db.demo.seed_data_gen.errors import ConfigError
+from genonaut.db.demo.seed_data_gen.errors import ConfigError, FixtureError
 from genonaut.db.demo.seed_data_gen.exporter import export_seed
 from genonaut.db.demo.seed_data_gen.loader import import_seed
 from genonaut.db.demo.seed_data_gen.schema_graph import TableName
@@ -131,3 +131,21 @@ def test_two_self_references_to_one_key_are_walked_in_one_statement(
         )
     )
     assert snapshot(tmp_path / "again") == snapshot(tmp_path / "deep")
+
+
+def test_export_refuses_to_replace_a_directory_it_did_not_write(
+    hard_two: str, tmp_path: Path
+) -> None:
+    precious = tmp_path / "home"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work")
+    with pytest.raises(FixtureError, match=r"no manifest\.json"):
+        export_seed(ExportSettings(hard_two, precious))
+    assert (precious / "thesis.txt").read_text() == "years of work"
+    # An empty directory, and one the exporter wrote, are replaced.
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    export_seed(ExportSettings(hard_two, seed))
+    (seed / "dropped_table.tsv").write_text("id\n1\n")
+    export_seed(ExportSettings(hard_two, seed))
+    assert sorted(p.name for p in seed.iterdir()) == ["a.tsv", "b.tsv", "manifest.json"]

@@ -12,6 +12,7 @@ from psycopg2 import sql
 from .fixture_format import (
     FixtureTable,
     Manifest,
+    check_output_dir,
     file_name,
     header_line,
     read_manifest,
@@ -82,6 +83,7 @@ def export_seed(
     The source is read in one REPEATABLE READ READ ONLY transaction and never written to.
     """
     started = time.perf_counter()
+    check_output_dir(settings.output_dir)
     report = ExportReport(settings.output_dir)
     with session(settings.database_url, read_only=True, tracer=tracer) as db:
         schema = _schema_with_virtuals(db, settings)

@@ -255,6 +255,30 @@ def header_line(columns: Sequence[str]) -> bytes:
     return (encode_row(columns) + "\n").encode("utf-8")
 
 
+def check_output_dir(target: Path) -> None:
+    """Refuse to replace what is not a fixture directory: the swap deletes everything in it,
+    and `--output-dir .` or a typo should not cost anyone their files."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise FixtureError(
+            f"output directory {target} is a file",
+            hint="name a directory for the fixtures (it is created when missing)",
+        )
+    if (target / MANIFEST).is_file():
+        return
+    others = sorted(
+        p.name for p in target.iterdir() if not (p.is_file() and p.name.endswith(".tsv"))
+    )
+    if others:
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise FixtureError(
+            f"output directory {target} holds {shown} and no {MANIFEST}, so it is not a "
+            "fixture directory; the export replaces a directory as a whole and would delete them",
+            hint="name a new or empty directory, or one written by the exporter",
+        )
+
+
 @contextmanager
 def replace_directory(target: Path) -> Iterator[Path]:
     """Yield a scratch directory beside `target`; swap it in only if the block succeeds.
