@@ -6,9 +6,12 @@ The whole import is one transaction: it commits completely or leaves the target 
    columns (schema drift) before anything is written.
 2. Each file is copied into a temporary staging table with the target's column types, so a
    malformed value is reported with its file, line and column before any real table is touched.
-3. Tables are inserted parents first, `INSERT ... SELECT ... ON CONFLICT DO NOTHING` (rows
-   already present are skipped, so a second import inserts nothing).
-4. Sequences feeding the loaded columns are moved past the largest value now in their tables.
+3. Tables are inserted parents first, `INSERT ... SELECT ... WHERE NOT EXISTS` on the primary
+   key (rows already present are skipped, so a second import inserts nothing).
+4. Deferred constraints are checked (`SET CONSTRAINTS ALL IMMEDIATE`) while an error can still
+   be reported cleanly, then sequences feeding the loaded columns are moved past the values now
+   in their tables. `setval` is not undone by a rollback, so it comes last, once nothing else
+   can fail.
 
 Cycles need no superuser rights and no deferrable constraints: PostgreSQL checks a
 non-deferrable foreign key at the end of each *statement*, and all data-modifying CTEs of a
@@ -36,7 +39,7 @@ from .errors import (
     SchemaDrift,
     UnbreakableCycle,
 )
-from .fixture_format import FixtureTable, Manifest, read_manifest
+from .fixture_format import FixtureTable, Manifest
 from .postgres import Session, Tracer, ident, read_schema, redacted, session
 from .schema_graph import Schema, TableName, dependency_order, is_cycle, leaf_edges
 from .staging import (
@@ -45,12 +48,18 @@ from .staging import (
     choose_tables,
     column_list,
     read_fixture_files,
+    read_fixture_manifest,
     stage_files,
 )
 from .text_table import format_table
 
 log = logging.getLogger(__name__)
 
+PRIVILEGE_HINT = (
+    "the importing role needs SELECT and INSERT on the fixture's tables, SELECT and UPDATE on "
+    "the sequences feeding them (setval), TEMPORARY on the database and, for --truncate-first, "
+    "TRUNCATE: grant them, or import as the tables' owner"
+)
 DRIFT_HINT = (
     "schema drift: re-export the fixtures, or migrate the test database "
     "(an empty one gets the app's schema from make init-test)"
@@ -211,7 +220,7 @@ def import_seed(
     Raises a SeedError subclass on any problem; the target is then unchanged.
     """
     started = time.perf_counter()
-    manifest = read_manifest(input_dir)
+    manifest = read_fixture_manifest(input_dir)
     files = read_fixture_files(input_dir, choose_tables(manifest, tables))
     report = ImportReport(input_dir, redacted(database_url))
     with session(database_url, tracer=tracer) as db:
@@ -223,7 +232,7 @@ def import_seed(
             if truncate_first:
                 report.truncated = truncate(db, schema, names, cascade=cascade)
             # Empty files need no staging table, no COPY and no INSERT.
-            stages = stage_files(db, [f for f in files if f.entry.rows])
+            stages = stage_files(db, schema, [f for f in files if f.entry.rows])
             by_name = {f.name: f for f in files}
             if disable_triggers:
                 switch_triggers(db, list(stages), enabled=False)
@@ -237,8 +246,12 @@ def import_seed(
                         on_table(result)
             if disable_triggers:
                 switch_triggers(db, list(stages), enabled=True)
-            report.sequences = advance_sequences(db, schema, list(stages))
+            check_deferred(db, by_name)
+            # RESTART IDENTITY reset the sequences of emptied tables, loaded or not.
+            report.sequences = advance_sequences(db, schema, [*stages, *report.truncated])
             db.conn.commit()
+        except psycopg2.Error as exc:
+            raise _database_error(exc) from exc
         finally:
             # A failure anywhere leaves the target exactly as it was.
             if not db.conn.closed and db.conn.status != psycopg2.extensions.STATUS_READY:
@@ -246,6 +259,27 @@ def import_seed(
         report.statements = db.statements
     report.seconds = time.perf_counter() - started
     return report
+
+
+def check_deferred(db: Session, files: dict[TableName, FixtureFile]) -> None:
+    """Check the constraints declared DEFERRABLE INITIALLY DEFERRED now, not at COMMIT, so a
+    violation is reported like any other (and before sequences move, which no rollback undoes)."""
+    try:
+        db.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    except psycopg2.errors.IntegrityError as exc:
+        raise _rejected(exc, tuple(files), files) from exc
+
+
+def _database_error(exc: psycopg2.Error) -> LoadFailed | ConfigError:
+    """A readable error for what the database refused outside a table's insert."""
+    message = exc.diag.message_primary or str(exc).strip().splitlines()[0]
+    if isinstance(exc, psycopg2.errors.InsufficientPrivilege):
+        return ConfigError(f"{message}; nothing was loaded", hint=PRIVILEGE_HINT)
+    detail = f": {exc.diag.message_detail}" if exc.diag.message_detail else ""
+    return LoadFailed(
+        f"the import failed and nothing was loaded: {message}{detail}",
+        hint="run again with --verbosity debug to see the statement that failed",
+    )
 
 
 def switch_triggers(db: Session, tables: Sequence[TableName], *, enabled: bool) -> None:
@@ -295,12 +329,24 @@ def truncate(
     return sorted(set(tables) | {t for t, _ in blockers})
 
 
+def skip_key(schema: Schema, entry: FixtureTable) -> tuple[str, ...]:
+    """The key that tells a row already present: the primary key, else the first unique key,
+    that the file fills; () when there is none."""
+    table = schema.table(entry.name)
+    for key in (table.primary_key, *table.unique_keys):
+        if key and set(key) <= set(entry.columns):
+            return key
+    return ()
+
+
 def insert_statement(schema: Schema, stage: Stage) -> sql.Composable:
     """`INSERT INTO target (cols) SELECT cols FROM stage` that skips rows already present.
 
-    With a primary or unique key, ON CONFLICT DO NOTHING; without one, rows equal on every
-    column are skipped, compared as row text (json has no equality operator, and a row's text
-    is never NULL, so `=` suits a hash anti-join).
+    A row whose primary key (else unique key) is in the target already is skipped. Not
+    `ON CONFLICT DO NOTHING`: that would also skip, unreported, a row colliding with a
+    *different* row on another unique key, and it refuses deferrable keys. Without any key,
+    rows equal on every column are skipped, compared as row text (json has no equality
+    operator, and a row's text is never NULL, so `=` suits a hash anti-join).
     """
     entry = stage.file.entry
     table = schema.table(entry.name)
@@ -316,8 +362,19 @@ def insert_statement(schema: Schema, stage: Stage) -> sql.Composable:
         column_list(entry.columns, "s"),
         stage.ident,
     )
-    if table.primary_key or table.unique_keys:
-        return head + sql.SQL(" ON CONFLICT DO NOTHING")
+    key = skip_key(schema, entry)
+    if key:
+        same = sql.SQL(" AND ").join(
+            sql.SQL(
+                "t.{0} = s.{0}"
+                if not table.column(c).is_nullable
+                else "t.{0} IS NOT DISTINCT FROM s.{0}"
+            ).format(sql.Identifier(c))
+            for c in key
+        )
+        return head + sql.SQL(" WHERE NOT EXISTS (SELECT FROM {} t WHERE {})").format(
+            ident(entry.name), same
+        )
     return head + sql.SQL(
         " WHERE NOT EXISTS (SELECT FROM {} t WHERE ROW({})::text = ROW({})::text)"
     ).format(ident(entry.name), column_list(entry.columns, "t"), column_list(entry.columns, "s"))
@@ -352,35 +409,76 @@ def _insert(
             counts = list(
                 db.fetch(sql.SQL("WITH {} SELECT {}").format(sql.SQL(", ").join(parts), totals))[0]
             )
-    except psycopg2.errors.ForeignKeyViolation as exc:
-        table = exc.diag.table_name or ", ".join(map(str, step.tables))
-        raise LoadFailed(
-            f"{table}: a row references a missing row: {exc.diag.message_detail} "
-            f"(constraint {exc.diag.constraint_name})",
-            hint="load the referenced table too (it may be missing from --tables), "
-            "or re-export the fixtures",
-        ) from exc
+    except psycopg2.errors.IntegrityError as exc:
+        if isinstance(exc, psycopg2.errors.ForeignKeyViolation | psycopg2.errors.UniqueViolation):
+            raise _rejected(exc, loading, files) from exc
+        raise _failed(exc, loading, files) from exc
     except psycopg2.errors.FeatureNotSupported as exc:
         if len(loading) == 1:
             raise LoadFailed(f"{step.tables[0]}: {exc.diag.message_primary}") from exc
         raise _unbreakable(schema, step, exc) from exc
     except psycopg2.Error as exc:
-        detail = f": {exc.diag.message_detail}" if exc.diag.message_detail else ""
-        hint = "the fixtures do not fit the target: re-export them, or migrate the database"
-        if exc.diag.context:  # e.g. the trigger that failed
-            detail += f" ({exc.diag.context.strip().splitlines()[-1]})"
-            if "trigger" in exc.diag.context:
-                hint = (
-                    "a trigger of the target failed while loading: fix it, or load with "
-                    "--disable-triggers (the tables' owner may)"
-                )
-        table = exc.diag.table_name or ", ".join(map(str, loading))
-        raise LoadFailed(f"{table}: {exc.diag.message_primary}{detail}", hint=hint) from exc
+        raise _failed(exc, loading, files) from exc
     inserted = dict(zip(loading, counts, strict=True))
     return [
         TableResult(name, files[name].entry.rows, int(inserted.get(name, 0)))
         for name in step.tables
     ]
+
+
+def _where(
+    exc: psycopg2.Error, tables: Sequence[TableName], files: dict[TableName, FixtureFile]
+) -> str:
+    """`table (file)` for the table the error names, else the tables of the step."""
+    named = [
+        t
+        for t in files
+        if t.name == exc.diag.table_name and t.schema == (exc.diag.schema_name or t.schema)
+    ]
+    if named:
+        return f"{named[0]} ({files[named[0]].path})"
+    return exc.diag.table_name or ", ".join(map(str, tables))
+
+
+def _rejected(
+    exc: psycopg2.Error, tables: Sequence[TableName], files: dict[TableName, FixtureFile]
+) -> LoadFailed:
+    """A foreign-key or unique-key violation, said the way a user can act on it."""
+    where = _where(exc, tables, files)
+    constraint = f"(constraint {exc.diag.constraint_name})"
+    if isinstance(exc, psycopg2.errors.UniqueViolation):
+        return LoadFailed(
+            f"{where}: a fixture row collides with a different row already in the target: "
+            f"{exc.diag.message_detail} {constraint}",
+            hint="the target holds other rows with these keys: start over with "
+            "--truncate-first, or delete those rows",
+        )
+    if isinstance(exc, psycopg2.errors.ForeignKeyViolation):
+        return LoadFailed(
+            f"{where}: a row references a missing row: {exc.diag.message_detail} {constraint}",
+            hint="load the referenced table too (it may be missing from --tables), "
+            "or re-export the fixtures",
+        )
+    return _failed(exc, tables, files)
+
+
+def _failed(
+    exc: psycopg2.Error, tables: Sequence[TableName], files: dict[TableName, FixtureFile]
+) -> LoadFailed:
+    detail = f": {exc.diag.message_detail}" if exc.diag.message_detail else ""
+    hint = "the fixtures do not fit the target: re-export them, or migrate the database"
+    if exc.diag.context:  # e.g. the trigger that failed
+        detail += f" ({exc.diag.context.strip().splitlines()[-1]})"
+        if "trigger" in exc.diag.context:
+            hint = (
+                "a trigger of the target failed while loading: fix it, or load with "
+                "--disable-triggers (the tables' owner may)"
+            )
+    if isinstance(exc, psycopg2.errors.InsufficientPrivilege):
+        hint = PRIVILEGE_HINT
+    return LoadFailed(
+        f"{_where(exc, tables, files)}: {exc.diag.message_primary}{detail}", hint=hint
+    )
 
 
 def _unbreakable(schema: Schema, step: Step, exc: psycopg2.Error) -> UnbreakableCycle:
@@ -404,32 +502,85 @@ def _unbreakable(schema: Schema, step: Step, exc: psycopg2.Error) -> Unbreakable
 def advance_sequences(
     db: Session, schema: Schema, tables: Iterable[TableName]
 ) -> list[tuple[TableName, int]]:
-    """Move each sequence feeding a loaded table past the largest value in any table it feeds
-    (several tables may share one); a sequence is never moved backwards. One statement."""
+    """Move each sequence feeding a loaded table past the values in every table it feeds
+    (several tables may share one): past the largest for an ascending sequence, the smallest
+    for a descending one. A sequence is never moved backwards. Two statements: one reads every
+    sequence and the values, the other moves those that need it, so that nothing moves when a
+    value lies outside a sequence's bounds (setval is not undone by a rollback).
+    """
     loaded = {a for t in tables for a in schema.ancestors(t)}
-    parts = []
+    chosen: list[tuple[TableName, list[tuple[TableName, str]]]] = []
     for seq in schema.sequences:
         if not loaded & {t for t, _ in seq.feeds}:
             continue
-        largest = sql.SQL("greatest({})").format(
-            sql.SQL(", ").join(
-                sql.SQL("(SELECT max({})::bigint FROM {})").format(sql.Identifier(c), ident(t))
-                for t, c in seq.feeds
-            )
-        )
-        parts.append(
-            sql.SQL(
-                "SELECT {}::text, {}::text, "
-                "setval(to_regclass(quote_ident({}) || '.' || quote_ident({})), m) "
-                "FROM (SELECT {} AS m) x, {} s WHERE m IS NOT NULL "
-                "AND (m > s.last_value OR (m = s.last_value AND NOT s.is_called))"
-            ).format(
-                *(sql.Literal(seq.name.schema), sql.Literal(seq.name.name)) * 2,
-                largest,
-                ident(seq.name),
-            )
-        )
-    if not parts:
+        # A text column may draw on a sequence too ('INV-' || nextval(...)): not a number.
+        feeds = [
+            (t, c)
+            for t, c in seq.feeds
+            if t in schema
+            and not schema.table(t).column(c).is_collatable
+            and schema.table(t).column(c).type not in ("uuid", "json", "jsonb")
+        ]
+        if feeds:
+            chosen.append((seq.name, feeds))
+    if not chosen:
         return []
-    rows = db.fetch(sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(p) for p in parts))
-    return [(TableName(schema_name, name), int(value)) for schema_name, name, value in rows]
+
+    def extreme(function: str, feeds: list[tuple[TableName, str]]) -> sql.Composable:
+        return sql.SQL(", ").join(
+            sql.SQL("(SELECT {}({})::numeric FROM {})").format(
+                sql.SQL(function), sql.Identifier(c), ident(t)
+            )
+            for t, c in feeds
+        )
+
+    parts = [
+        sql.SQL(
+            "SELECT {}::int, q.seqincrement, q.seqmin, q.seqmax, s.last_value, s.is_called, "
+            "greatest({}), least({}) FROM pg_sequence q, {} s WHERE q.seqrelid = {}"
+        ).format(
+            sql.Literal(i),
+            extreme("max", feeds),
+            extreme("min", feeds),
+            ident(name),
+            _regclass(name),
+        )
+        for i, (name, feeds) in enumerate(chosen)
+    ]
+    moves: list[tuple[TableName, int]] = []
+    for i, step, low, high, last, is_called, largest, smallest in db.fetch(
+        sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(p) for p in parts)
+    ):
+        name, feeds = chosen[i]
+        value = largest if step > 0 else smallest
+        if value is None or value != int(value):
+            continue
+        value = int(value)
+        ahead = value > last if step > 0 else value < last
+        if not (ahead or (value == last and not is_called)):
+            continue
+        if not low <= value <= high:
+            columns = ", ".join(f"{t}.{c}" for t, c in feeds)
+            raise LoadFailed(
+                f"sequence {name} feeds {columns}, which now hold {value}, outside the "
+                f"sequence's range {low}..{high}: its next value would collide",
+                hint=f"widen the sequence (ALTER SEQUENCE {name.qualified} MINVALUE/MAXVALUE), "
+                "or re-export the fixtures",
+            )
+        moves.append((name, value))
+    if moves:
+        db.fetch(
+            sql.SQL("SELECT {}").format(
+                sql.SQL(", ").join(
+                    sql.SQL("setval({}, {})").format(_regclass(name), sql.Literal(value))
+                    for name, value in moves
+                )
+            )
+        )
+    return moves
+
+
+def _regclass(name: TableName) -> sql.Composable:
+    return sql.SQL("to_regclass(quote_ident({}) || '.' || quote_ident({}))").format(
+        sql.Literal(name.schema), sql.Literal(name.name)
+    )

@@ -14,11 +14,18 @@ import psycopg2
 from psycopg2 import sql
 
 from .errors import FixtureError, UnknownTable
-from .fixture_format import FixtureTable, Manifest, read_header
+from .fixture_format import MANIFEST, FixtureTable, Manifest, read_header, read_manifest
 from .postgres import Session, ident
-from .schema_graph import TableName
+from .schema_graph import Schema, TableName
 
 DAMAGED_HINT = "restore the fixture directory from git, or re-export the fixtures"
+CRLF_HINT = (
+    "COPY text writes a carriage return inside a value as \\r, so a raw one means the file "
+    "was converted (git core.autocrlf?): restore it with Unix line ends (add '*.tsv -text' "
+    "to .gitattributes), or re-export the fixtures"
+)
+# Added to each staging table: COPY fills it in file order, so a row's line is known.
+LINE_COLUMN = "_seed_line"
 
 
 # -- Reading the files ---------------------------------------------------------------------
@@ -70,6 +77,27 @@ def choose_tables(manifest: Manifest, only: Sequence[str] = ()) -> tuple[Fixture
     return tuple(t for t in manifest.tables if t.name in wanted)
 
 
+def read_fixture_manifest(directory: Path) -> Manifest:
+    """The manifest of `directory`, checked against the files beside it: a TSV the manifest
+    does not list is a FixtureError (a stale manifest, or a file added by hand)."""
+    try:
+        manifest = read_manifest(directory)
+    except UnicodeDecodeError as exc:
+        raise FixtureError(
+            f"{directory / MANIFEST} is not UTF-8: byte {exc.object[exc.start]:#04x} at "
+            f"offset {exc.start}",
+            hint=DAMAGED_HINT,
+        ) from exc
+    listed = {t.file for t in manifest.tables}
+    stray = sorted(p.name for p in directory.glob("*.tsv") if p.name not in listed)
+    if stray:
+        raise FixtureError(
+            f"{directory}: {', '.join(stray)} not listed in {MANIFEST}",
+            hint="delete the file if it does not belong there, or re-export the fixtures",
+        )
+    return manifest
+
+
 def read_fixture_files(directory: Path, tables: Iterable[FixtureTable]) -> list[FixtureFile]:
     """Read each table's file; a missing, cut-short or miscounted file is a FixtureError."""
     files = []
@@ -79,14 +107,23 @@ def read_fixture_files(directory: Path, tables: Iterable[FixtureTable]) -> list[
             raise FixtureError(
                 f"{path}: the file of table {entry.name} is missing", hint=DAMAGED_HINT
             )
-        header = read_header(path)
+        data = path.read_bytes()
+        if b"\r" in data:
+            line = data.count(b"\n", 0, data.index(b"\r")) + 1
+            raise FixtureError(
+                f"{path}: line {line} holds a raw carriage return (Windows line ends, CRLF?)",
+                hint=CRLF_HINT,
+            )
+        try:
+            header = read_header(path)
+        except FixtureError as exc:
+            raise FixtureError(exc.message, hint=exc.hint or DAMAGED_HINT) from exc
         if header != entry.columns:
             raise FixtureError(
                 f"{path}: line 1 names columns ({', '.join(header)}) but manifest.json says "
                 f"({', '.join(entry.columns)})",
                 hint=DAMAGED_HINT,
             )
-        data = path.read_bytes()
         body = data[data.index(b"\n") + 1 :]
         if body and not body.endswith(b"\n"):
             line = body.count(b"\n") + 2
@@ -106,10 +143,18 @@ def read_fixture_files(directory: Path, tables: Iterable[FixtureTable]) -> list[
 
 @dataclass(frozen=True)
 class Stage:
-    """A temporary table holding one file's rows, typed like the target's columns."""
+    """A temporary table holding one file's rows, typed like the target's columns, plus a
+    column numbering the rows in file order (`line`)."""
 
     file: FixtureFile
     ident: sql.Identifier
+    line: str = LINE_COLUMN
+    # Column name -> its type in the target, to say what a rejected value should have been.
+    types: tuple[tuple[str, str], ...] = ()
+
+    def line_of(self, row_number: int) -> int:
+        """The file line of the `row_number`-th row (1-based); the header is line 1."""
+        return row_number + 1
 
 
 _COPY_CONTEXT = re.compile(
@@ -120,22 +165,36 @@ _COPY_CONTEXT = re.compile(
 
 
 def stage_files(
-    db: Session, files: Sequence[FixtureFile], *, drop_on_commit: bool = True
+    db: Session, schema: Schema, files: Sequence[FixtureFile], *, drop_on_commit: bool = True
 ) -> dict[TableName, Stage]:
-    """Create a temporary table per file and COPY the file into it.
+    """Create a temporary table per file, COPY the file into it and check what it holds.
 
-    A value PostgreSQL rejects raises FixtureError naming the file, line, column and value.
+    A value PostgreSQL rejects, a NULL in a NOT NULL column or a key given twice raises
+    FixtureError naming the file, line, column and value.
     """
-    stages = stages_for(files)
+    stages = stages_for(files, schema)
     if not stages:
         return stages
     create_stages(db, stages.values(), drop_on_commit=drop_on_commit)
     copy_stages(db, stages.values())
+    check_stages(db, schema, list(stages.values()))
     return stages
 
 
-def stages_for(files: Sequence[FixtureFile]) -> dict[TableName, Stage]:
-    return {f.name: Stage(f, sql.Identifier(f"_seed_stage_{i}")) for i, f in enumerate(files)}
+def stages_for(
+    files: Sequence[FixtureFile], schema: Schema | None = None
+) -> dict[TableName, Stage]:
+    stages = {}
+    for i, f in enumerate(files):
+        line = LINE_COLUMN
+        while line in f.entry.columns:
+            line += "_"
+        types: tuple[tuple[str, str], ...] = ()
+        if schema is not None and f.name in schema:
+            table = schema.table(f.name)
+            types = tuple((c.name, c.type) for c in table.columns if c.name in f.entry.columns)
+        stages[f.name] = Stage(f, sql.Identifier(f"_seed_stage_{i}"), line, types)
+    return stages
 
 
 def create_stages(db: Session, stages: Iterable[Stage], *, drop_on_commit: bool) -> None:
@@ -143,11 +202,81 @@ def create_stages(db: Session, stages: Iterable[Stage], *, drop_on_commit: bool)
     lifetime = sql.SQL(" ON COMMIT DROP" if drop_on_commit else "")
     db.execute(
         sql.SQL("; ").join(
-            sql.SQL("CREATE TEMP TABLE {}{} AS SELECT {} FROM {} WITH NO DATA").format(
-                s.ident, lifetime, column_list(s.file.entry.columns), ident(s.file.name)
+            sql.SQL(
+                "CREATE TEMP TABLE {0}{1} AS SELECT {2} FROM {3} WITH NO DATA; "
+                "ALTER TABLE {0} ADD COLUMN {4} bigint GENERATED ALWAYS AS IDENTITY"
+            ).format(
+                s.ident,
+                lifetime,
+                column_list(s.file.entry.columns),
+                ident(s.file.name),
+                sql.Identifier(s.line),
             )
             for s in stages
         )
+    )
+
+
+def check_stages(db: Session, schema: Schema, stages: Sequence[Stage]) -> None:
+    """Raise FixtureError for the first staged row that no INSERT could take as it is: a NULL
+    in a NOT NULL column, or a primary or unique key that another row of the file repeats
+    (ON CONFLICT would keep one of them silently). One statement for every file."""
+    parts: list[sql.Composable] = []
+    probes: list[tuple[Stage, str, tuple[str, ...]]] = []
+    for stage in stages:
+        if stage.file.name not in schema:
+            continue
+        table = schema.table(stage.file.name)
+        columns = stage.file.entry.columns
+        line = sql.Identifier(stage.line)
+        for column in table.stored_columns:
+            if column.name in columns and not column.is_nullable:
+                parts.append(
+                    sql.SQL(
+                        "SELECT {}::int, min({})::bigint, NULL::bigint, NULL::text "
+                        "FROM {} WHERE {} IS NULL HAVING count(*) > 0"
+                    ).format(
+                        sql.Literal(len(probes)), line, stage.ident, sql.Identifier(column.name)
+                    )
+                )
+                probes.append((stage, "null", (column.name,)))
+        keys = [table.primary_key, *table.unique_keys] if table.primary_key else table.unique_keys
+        for key in dict.fromkeys(k for k in keys if k and set(k) <= set(columns)):
+            parts.append(
+                sql.SQL(
+                    "(SELECT {}::int, min({})::bigint, max({})::bigint, ROW({})::text "
+                    "FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 ORDER BY 2 LIMIT 1)"
+                ).format(
+                    sql.Literal(len(probes)),
+                    line,
+                    line,
+                    column_list(key),
+                    stage.ident,
+                    sql.SQL(" AND ").join(
+                        sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in key
+                    ),
+                    column_list(key),
+                )
+            )
+            probes.append((stage, "key", key))
+    if not parts:
+        return
+    rows = db.fetch(sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(p) for p in parts))
+    if not rows:
+        return
+    index, first, second, value = min(rows, key=lambda r: (r[0], r[1]))
+    stage, kind, names = probes[index]
+    path = stage.file.path
+    if kind == "null":
+        raise FixtureError(
+            f"{path}: line {stage.line_of(first)}, column {names[0]}: \\N (NULL) in a column "
+            f"that is NOT NULL in the target",
+            hint=DAMAGED_HINT,
+        )
+    raise FixtureError(
+        f"{path}: lines {stage.line_of(first)} and {stage.line_of(second)} both hold key "
+        f"({', '.join(names)}) = {value}",
+        hint="each row of a table appears once in its file: " + DAMAGED_HINT,
     )
 
 
@@ -158,7 +287,7 @@ def copy_stages(db: Session, stages: Iterable[Stage]) -> None:
         try:
             db.copy_in(stage.ident, stage.file.entry.columns, io.BytesIO(stage.file.body))
         except psycopg2.DataError as exc:
-            raise _copy_error(stage.file, exc) from exc
+            raise _copy_error(stage, exc) from exc
     counts = db.fetch(
         sql.SQL("SELECT {}").format(
             sql.SQL(", ").join(sql.SQL("(SELECT count(*) FROM {})").format(s.ident) for s in stages)
@@ -173,10 +302,13 @@ def copy_stages(db: Session, stages: Iterable[Stage]) -> None:
             )
 
 
-def _copy_error(file: FixtureFile, exc: psycopg2.Error) -> FixtureError:
+def _copy_error(stage: Stage, exc: psycopg2.Error) -> FixtureError:
+    file = stage.file
     message = (exc.diag.message_primary or str(exc)).strip()
     context = exc.diag.context or ""
-    match = _COPY_CONTEXT.search(context.splitlines()[0] if context else "")
+    # Some input functions put their own context first (JSON data, line 1: ...).
+    start = context.find("COPY ")
+    match = _COPY_CONTEXT.match(context[start:]) if start >= 0 else None
     if match is None:
         return FixtureError(f"{file.path}: {message}", hint=DAMAGED_HINT)
     line = int(match["line"]) + 1  # the header is line 1
@@ -188,7 +320,15 @@ def _copy_error(file: FixtureFile, exc: psycopg2.Error) -> FixtureError:
     shown = f" (value {value!r})" if column and value is not None else ""
     if not column and value is not None:
         shown = f" (row {value!r})"
-    return FixtureError(f"{file.path}: {where}: {message}{shown}", hint=DAMAGED_HINT)
+    hint = DAMAGED_HINT
+    declared = dict(stage.types).get(column or "")
+    if declared is not None and exc.pgcode != _BAD_ENCODING:
+        where += f" ({declared} in the target)"
+        hint += (
+            "; if the file is intact, the column's type changed in the target (schema drift): "
+            "re-export the fixtures, or migrate the test database"
+        )
+    return FixtureError(f"{file.path}: {where}: {message}{shown}", hint=hint)
 
 
 def _undecodable_field(file: FixtureFile, line: int) -> tuple[str, str] | None:
@@ -208,6 +348,8 @@ def _undecodable_field(file: FixtureFile, line: int) -> tuple[str, str] | None:
             return name, raw.decode("utf-8", errors="backslashreplace")
     return None
 
+
+_BAD_ENCODING = "22021"  # character_not_in_repertoire: the bytes, not the type, are wrong
 
 _SIMPLE_ESCAPES = {ord(k): v for k, v in zip("bfnrtv", b"\b\f\n\r\t\v", strict=True)}
 _OCTAL, _HEX = b"01234567", b"0123456789abcdefABCDEF"

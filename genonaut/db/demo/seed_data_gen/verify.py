@@ -13,7 +13,7 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from .fixture_format import Manifest, read_manifest
+from .fixture_format import Manifest
 from .loader import check_columns
 from .postgres import Session, Tracer, ident, read_schema, redacted, session
 from .schema_graph import ForeignKey, Schema, TableName
@@ -24,6 +24,7 @@ from .staging import (
     copy_stages,
     create_stages,
     read_fixture_files,
+    read_fixture_manifest,
     stages_for,
 )
 from .text_table import format_table
@@ -100,7 +101,7 @@ def verify_seed(
     The target is not written to; `report.ok` is False when a check found a problem.
     """
     started = time.perf_counter()
-    manifest = read_manifest(input_dir)
+    manifest = read_fixture_manifest(input_dir)
     files = read_fixture_files(input_dir, choose_tables(manifest, tables))
     report = VerifyReport(redacted(database_url))
     with session(database_url, tracer=tracer) as db:
@@ -109,7 +110,7 @@ def verify_seed(
             check_columns(schema, (f.entry for f in files))
             # Tables whose files are empty have nothing to look for and no rows to check.
             filled = [f for f in files if f.entry.rows]
-            stages = stages_for(filled)
+            stages = stages_for(filled, schema)
             if stages:
                 # Temporary tables must exist before a READ ONLY transaction may fill them.
                 create_stages(db, stages.values(), drop_on_commit=False)
