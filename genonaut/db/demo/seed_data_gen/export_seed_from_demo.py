@@ -17,7 +17,7 @@ from genonaut.db.demo.seed_data_gen.cli import (
     say,
     tracer_for,
 )
-from genonaut.db.demo.seed_data_gen.errors import SeedError
+from genonaut.db.demo.seed_data_gen.errors import ConfigError, SeedError
 from genonaut.db.demo.seed_data_gen.exporter import check_fixtures, export_seed
 from genonaut.db.demo.seed_data_gen.schema_graph import TableName
 from genonaut.db.demo.seed_data_gen.settings import (
@@ -91,6 +91,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def build_settings(args: argparse.Namespace) -> ExportSettings:
     """Defaults < config file < flags."""
     settings = ExportSettings(database_url=database_url_of(args), output_dir=args.output_dir)
+    if args.config is not None and args.no_config:
+        raise ConfigError(
+            f"--config {args.config} and --no-config contradict each other",
+            hint="give one of them",
+        )
     config = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
     if config is not None and not args.no_config:
         settings = apply_config(settings, load_config(config), str(config))
@@ -104,7 +109,10 @@ def build_settings(args: argparse.Namespace) -> ExportSettings:
             try:
                 limits[name] = int(value)
             except ValueError:
-                limits[name] = -1  # rejected with a clear message when resolved
+                raise ConfigError(
+                    f"--table-limit {text}: {value!r} is not a whole number",
+                    hint="write --table-limit TABLE=N, for example --table-limit users=50",
+                ) from None
         changes["table_limits"] = limits
     if args.tables:
         changes["tables"] = tuple(args.tables)

@@ -34,6 +34,8 @@ STABLE_OUTPUT_SETTINGS = {
     "IntervalStyle": "postgres",
     "extra_float_digits": "1",
     "bytea_output": "hex",
+    # money is written in the session's locale ("1,25 €" under de_DE): the plain form for all.
+    "lc_monetary": "C",
     "client_encoding": "UTF8",
     # A large generated statement can spend seconds in JIT compilation for a few ms of work.
     "jit": "off",
