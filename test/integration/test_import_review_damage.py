@@ -78,7 +78,10 @@ def _replace(name: str, old: bytes, new: bytes) -> Callable[[Path], None]:
 
 
 def _write(name: str, data: bytes) -> Callable[[Path], None]:
-    return lambda seed: (seed / name).write_bytes(data)
+    def damage(seed: Path) -> None:
+        (seed / name).write_bytes(data)
+
+    return damage
 
 
 def _header_only(seed: Path) -> None:
@@ -92,9 +95,11 @@ def _crlf(seed: Path) -> None:
 
 
 def _manifest(change: Callable[[bytes], bytes]) -> Callable[[Path], None]:
-    return lambda seed: (seed / "manifest.json").write_bytes(
-        change((seed / "manifest.json").read_bytes())
-    )
+    def damage(seed: Path) -> None:
+        path = seed / "manifest.json"
+        path.write_bytes(change(path.read_bytes()))
+
+    return damage
 
 
 # (damage, error class, fragments of the message)

@@ -174,6 +174,8 @@ class ImportReport:
     tables: list[TableResult] = field(default_factory=list)
     truncated: list[TableName] = field(default_factory=list)
     sequences: list[tuple[TableName, int]] = field(default_factory=list)
+    # Sequences feeding a loaded column through an expression ('INV-' || nextval(...)).
+    sequences_left: list[tuple[TableName, str]] = field(default_factory=list)
     statements: int = 0
     seconds: float = 0.0
 
@@ -188,6 +190,10 @@ class ImportReport:
         if self.truncated:
             lines.append(f"emptied first: {', '.join(map(str, self.truncated))}")
         lines += [f"sequence {name} set to {value}" for name, value in self.sequences]
+        lines += [
+            f"sequence {name} left as it was: it feeds {column}, which is not a number"
+            for name, column in self.sequences_left
+        ]
         lines.append(
             f"{len(self.tables)} tables, {self.inserted} rows inserted in {self.seconds:.2f}s "
             f"with {self.statements} statements -> {self.database}"
@@ -249,6 +255,7 @@ def import_seed(
             check_deferred(db, by_name)
             # RESTART IDENTITY reset the sequences of emptied tables, loaded or not.
             report.sequences = advance_sequences(db, schema, [*stages, *report.truncated])
+            report.sequences_left = sequences_not_moved(schema, stages)
             db.conn.commit()
         except psycopg2.Error as exc:
             raise _database_error(exc) from exc
@@ -513,14 +520,7 @@ def advance_sequences(
     for seq in schema.sequences:
         if not loaded & {t for t, _ in seq.feeds}:
             continue
-        # A text column may draw on a sequence too ('INV-' || nextval(...)): not a number.
-        feeds = [
-            (t, c)
-            for t, c in seq.feeds
-            if t in schema
-            and not schema.table(t).column(c).is_collatable
-            and schema.table(t).column(c).type not in ("uuid", "json", "jsonb")
-        ]
+        feeds = [(t, c) for t, c in seq.feeds if _is_number(schema, t, c)]
         if feeds:
             chosen.append((seq.name, feeds))
     if not chosen:
@@ -578,6 +578,28 @@ def advance_sequences(
             )
         )
     return moves
+
+
+def sequences_not_moved(schema: Schema, tables: Iterable[TableName]) -> list[tuple[TableName, str]]:
+    """(sequence, table.column) where a loaded column draws on a sequence but is no number
+    (`'INV-' || nextval('inv_seq')`): nothing tells how far to move it."""
+    loaded = {a for t in tables for a in schema.ancestors(t)}
+    return [
+        (seq.name, f"{t}.{c}")
+        for seq in schema.sequences
+        for t, c in seq.feeds
+        if t in loaded and not _is_number(schema, t, c)
+    ]
+
+
+def _is_number(schema: Schema, table: TableName, column: str) -> bool:
+    # A text column may draw on a sequence too; text types are the collatable ones.
+    found = schema.table(table).column(column) if table in schema else None
+    return (
+        found is not None
+        and not found.is_collatable
+        and found.type not in ("uuid", "json", "jsonb")
+    )
 
 
 def _regclass(name: TableName) -> sql.Composable:
