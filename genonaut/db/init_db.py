@@ -10,8 +10,11 @@ import sys
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+from genonaut.db.demo.seed_data_gen.errors import SetupFailed
 from genonaut.db.schema import ALEMBIC_REVISION, PARTITION_DDL, alembic_version, metadata
+from genonaut.db.utils import checked_url, connection_failed, database_url, redact
 
 
 def _engine(url: str, **kwargs: object) -> Engine:
@@ -58,34 +61,52 @@ def create_schema(url: str) -> bool:
         engine.dispose()
 
 
+def prepare(url: str) -> tuple[bool, bool]:
+    """`ensure_database` then `create_schema`, with the driver's errors as `SeedError`s.
+
+    Returns (database created, schema created).
+    """
+    try:
+        created = ensure_database(url)
+    except DBAPIError as exc:  # unreachable, refused login, no right to create databases
+        raise connection_failed(exc, url) from exc
+    try:
+        built = create_schema(url)
+    except OperationalError as exc:
+        raise connection_failed(exc, url) from exc
+    except DBAPIError as exc:
+        first = str(exc.orig or exc).strip().splitlines()[0]
+        raise SetupFailed(
+            f"cannot create the app's schema in {redact(url)}: {first}",
+            hint="the database holds other tables; use an empty or a new database",
+        ) from exc
+    return created, built
+
+
+def target_url(args: argparse.Namespace) -> str:
+    """The URL that --database-url or --env-target names."""
+    if args.database_url:
+        return checked_url(args.database_url, "--database-url")
+    return database_url(args.env_target)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="init_db", description=__doc__.splitlines()[0])
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--env-target", default="demo", help="demo or test (default: demo)")
     target.add_argument("--database-url", help="this database instead")
+    parser.add_argument("--traceback", action="store_true", help="show the stack on errors")
     args = parser.parse_args(argv)
+    from genonaut.db.demo.seed_data_gen.cli import fail
     from genonaut.db.demo.seed_data_gen.errors import SeedError
-    from genonaut.db.utils import database_url, redact
 
     try:
-        url = args.database_url or database_url(args.env_target)
-        created = ensure_database(url)
-        built = create_schema(url)
+        url = target_url(args)
+        created, built = prepare(url)
     except SeedError as exc:
-        print(f"Error: {exc.message}", file=sys.stderr)
-        if exc.hint:
-            print(f"Hint: {exc.hint}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # a server that is down or refuses us: say so in one line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(
-            f"Error: cannot prepare {args.database_url or args.env_target}: {first}",
-            file=sys.stderr,
-        )
-        print(
-            "Hint: start the server, or set DATABASE_URL_DEMO / DATABASE_URL_TEST", file=sys.stderr
-        )
-        return 2
+        if args.traceback:
+            raise
+        return fail(exc)
     state = "created" if created else "exists"
     schema = "schema created" if built else "schema already there"
     print(f"{redact(url)}: database {state}, {schema}")

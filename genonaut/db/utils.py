@@ -13,9 +13,12 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from genonaut.db.demo.seed_data_gen.errors import ConfigError
+from genonaut.db.demo.seed_data_gen.errors import ConfigError, ConnectionFailed
 
 ENVIRONMENTS = ("demo", "test")
+# What config/local-<env>.json may hold; anything else is a typo that would silently pick the
+# wrong database ("dbname" for "database", say).
+CONFIG_KEYS = ("host", "port", "database", "user", "password")
 
 
 def repo_root(start: Path | None = None) -> Path:
@@ -53,24 +56,102 @@ def database_url(
     variable = f"DATABASE_URL_{env.upper()}"
     override = environ.get(variable)
     if override:
-        return override
-    config = _read_config(root / "config" / f"local-{env}.json", variable)
-    secrets = dotenv_values(root / "env" / ".env.shared")
+        return checked_url(override, variable)
+    path = root / "config" / f"local-{env}.json"
+    config = _read_config(path, variable)
+    # No ${VAR} expansion: a password is taken exactly as written.
+    secrets = dotenv_values(root / "env" / ".env.shared", interpolate=False)
     password = (
         secrets.get(f"DB_PASSWORD_{env.upper()}")
         or secrets.get("DB_PASSWORD")
-        or config.get("password")
+        or _text(config, "password", path)
         or None
     )
-    port = config.get("port")
+    host = _text(config, "host", path)
+    # A unix-socket directory ("/var/run/postgresql") cannot sit in the URL's host part: it
+    # goes in the query, as libpq's own URLs write it.
+    socket_dir = host if host and host.startswith("/") else None
     return URL.create(
         "postgresql",
-        username=config.get("user"),
+        username=_text(config, "user", path),
         password=password,
-        host=config.get("host"),
-        port=int(port) if port else None,
-        database=config.get("database", f"genonaut_{env}"),
+        host=None if socket_dir else host,
+        port=_port(config.get("port"), path),
+        database=_text(config, "database", path) or f"genonaut_{env}",
+        query={"host": socket_dir} if socket_dir else {},
     ).render_as_string(hide_password=False)
+
+
+def checked_url(url: str, source: str) -> str:
+    """`url` when it parses as a database URL; else a ConfigError naming `source`, not the URL
+    (which may hold a password).
+
+    >>> checked_url("postgresql://app@db/genonaut_test", "--database-url")
+    'postgresql://app@db/genonaut_test'
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise ConfigError(
+            f"{source} is not a database URL",
+            hint="write it as postgresql://user:password@host:5432/dbname "
+            "(percent-encode @ : / % # in the password)",
+        ) from None
+    if not parsed.drivername.startswith("postgres"):
+        raise ConfigError(
+            f"{source} names a {parsed.drivername} database; the tools need PostgreSQL",
+            hint="write it as postgresql://user:password@host:5432/dbname",
+        )
+    return url
+
+
+def connection_failed(exc: BaseException, url: str) -> ConnectionFailed:
+    """A one-line `ConnectionFailed` for a driver error, with a hint that fits its cause.
+
+    The driver's message names the host, user and database but never the password.
+    """
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    if "password authentication failed" in first or "no password supplied" in first:
+        hint = (
+            "check the password: DB_PASSWORD or DB_PASSWORD_DEMO / DB_PASSWORD_TEST in "
+            "env/.env.shared, or the one in DATABASE_URL_DEMO / DATABASE_URL_TEST"
+        )
+    elif 'role "' in first and "does not exist" in first:
+        hint = "check the user in config/local-<env>.json, or in DATABASE_URL_DEMO / _TEST"
+    elif 'database "' in first and "does not exist" in first:
+        hint = "create it with its schema: make init-demo / make init-test"
+    elif "permission denied" in first:
+        hint = "ask for the CREATEDB privilege, or create the database yourself and run again"
+    else:
+        hint = (
+            "start the server, or point the tool elsewhere: config/local-<env>.json, "
+            "DATABASE_URL_DEMO / DATABASE_URL_TEST or --database-url"
+        )
+    return ConnectionFailed(f"cannot use {redact(url)}: {first}", hint=hint)
+
+
+def _text(config: dict[str, Any], key: str, path: Path) -> str | None:
+    value = config.get(key)
+    if value is None or isinstance(value, str):
+        return value or None
+    raise ConfigError(
+        f"{path}: {key} must be a string, not {value!r}",
+        hint='e.g. {"host": "127.0.0.1", "port": 5432, "database": "genonaut_demo", ...}',
+    )
+
+
+def _port(value: Any, path: Path) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536:
+        return value
+    if isinstance(value, str) and value.isdigit() and 0 < int(value) < 65536:
+        return int(value)
+    raise ConfigError(
+        f"{path}: port must be a number from 1 to 65535, not {value!r}",
+        hint='write it as a JSON number, e.g. "port": 5432',
+    )
 
 
 def _read_config(path: Path, variable: str) -> dict[str, Any]:
@@ -90,6 +171,12 @@ def _read_config(path: Path, variable: str) -> dict[str, Any]:
         raise ConfigError(
             f"{path} holds a {type(config).__name__}, not an object",
             hint="write host, port, database and user as keys of one JSON object",
+        )
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{path} has unknown key(s): {', '.join(unknown)}",
+            hint=f"known keys: {', '.join(CONFIG_KEYS)} (the password belongs in env/.env.shared)",
         )
     return config
 
@@ -126,5 +213,5 @@ def redact(url: str) -> str:
     """
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:  # not a URL (a libpq keyword string, say): show nothing that may leak
+    except (ArgumentError, ValueError):  # not a URL (a libpq keyword string, say): show nothing
         return "<database URL>"

@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from genonaut.db.demo.seed_data_gen.demo_data import generate_demo_data, has_data
-from genonaut.db.demo.seed_data_gen.errors import SeedError
+from genonaut.db.demo.seed_data_gen.errors import SeedError, SetupFailed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,36 +25,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--replace", action="store_true", help="empty the tables first if they hold data"
     )
+    parser.add_argument("--traceback", action="store_true", help="show the stack on errors")
     args = parser.parse_args(argv)
     if args.scale <= 0:
         parser.error("--scale must be positive")
-    from genonaut.db.init_db import create_schema, ensure_database
-    from genonaut.db.utils import database_url, redact
+    import psycopg2
+
+    from genonaut.db.demo.seed_data_gen.cli import fail
+    from genonaut.db.init_db import prepare, target_url
+    from genonaut.db.utils import redact
 
     try:
-        url = args.database_url or database_url(args.env_target)
-        ensure_database(url)
-        create_schema(url)
-        if has_data(url) and not args.replace:
-            print(
-                f"Error: {redact(url)} already holds demo data\n"
-                "Hint: add --replace to empty it first",
-                file=sys.stderr,
+        url = target_url(args)
+        prepare(url)
+        try:
+            if has_data(url) and not args.replace:
+                raise SetupFailed(
+                    f"{redact(url)} already holds demo data",
+                    hint="add --replace to empty it first (make generate-demo-data ARGS=--replace)",
+                )
+            report = generate_demo_data(
+                url,
+                args.scale,
+                replace=args.replace,
+                on_table=lambda name, rows, secs: print(
+                    f"  {name}: {rows:,} rows in {secs:.2f}s", file=sys.stderr, flush=True
+                ),
             )
-            return 2
-        report = generate_demo_data(
-            url,
-            args.scale,
-            replace=args.replace,
-            on_table=lambda name, rows, secs: print(
-                f"  {name}: {rows:,} rows in {secs:.2f}s", file=sys.stderr, flush=True
-            ),
-        )
+        except psycopg2.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SetupFailed(
+                f"cannot fill {redact(url)}: {first}; nothing was written",
+                hint="its tables are not the app's: fill a database that make init-demo made",
+            ) from exc
     except SeedError as exc:
-        print(f"Error: {exc.message}", file=sys.stderr)
-        if exc.hint:
-            print(f"Hint: {exc.hint}", file=sys.stderr)
-        return 2
+        if args.traceback:
+            raise
+        return fail(exc)
     print(report.as_table())
     summary = f"{report.rows:,} rows, {report.seconds:.1f}s"
     print(f"demo data at scale {args.scale} in {redact(url)}: {summary}")

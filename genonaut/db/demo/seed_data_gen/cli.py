@@ -33,10 +33,11 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def database_url_of(args: argparse.Namespace) -> str:
-    if args.database_url:
-        return str(args.database_url)
-    from genonaut.db.utils import database_url
+    """The URL --database-url or --env-target names; a malformed one is a ConfigError."""
+    from genonaut.db.utils import checked_url, database_url
 
+    if args.database_url:
+        return checked_url(str(args.database_url), "--database-url")
     return database_url(args.env_target)
 
 

@@ -51,3 +51,7 @@ class SchemaDrift(SeedError):
 
 class LoadFailed(SeedError):
     """The database rejected a row while loading; nothing was committed."""
+
+
+class SetupFailed(SeedError):
+    """The database refused to take the app's schema or the demo data."""

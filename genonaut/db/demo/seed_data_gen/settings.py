@@ -24,6 +24,12 @@ _CONFIG_KEYS = {
     "virtual_fks",
     "schemas",
 }
+# The fields of one entry of "include" and of "virtual_fks": a misspelt optional field ("When")
+# would otherwise be dropped without a word and change what the seed holds.
+_ENTRY_KEYS = {
+    "include": ({"table", "where"}, set()),
+    "virtual_fks": ({"table", "columns", "references", "referred_columns"}, {"when"}),
+}
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,24 @@ def load_config(path: Path) -> dict[str, Any]:
             f"config file {path} has unknown key(s): {', '.join(unknown)}",
             hint=f"known keys: {', '.join(sorted(_CONFIG_KEYS))}",
         )
+    for key, (required, optional) in _ENTRY_KEYS.items():
+        entries = document.get(key)
+        for number, entry in enumerate(entries if isinstance(entries, list) else [], start=1):
+            if not isinstance(entry, dict):
+                raise ConfigError(
+                    f"config file {path}: {key} entry {number} must be an object, not "
+                    f"{type(entry).__name__}",
+                    hint="docs/cli.md shows the shape of every config key",
+                )
+            unknown = sorted(set(entry) - required - optional)
+            missing = sorted(required - set(entry))
+            if unknown or missing:
+                problems = [f"unknown field(s) {', '.join(unknown)}"] if unknown else []
+                problems += [f"missing field(s) {', '.join(missing)}"] if missing else []
+                raise ConfigError(
+                    f"config file {path}: {key} entry {number} has {' and '.join(problems)}",
+                    hint=f"its fields: {', '.join(sorted(required | optional))}",
+                )
     return document
 
 
