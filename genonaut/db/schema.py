@@ -107,7 +107,8 @@ def _sidecar(name: str, partition: str) -> Table:
     return Table(
         name,
         metadata,
-        Column("content_id", Integer, primary_key=True),
+        # Not a serial: the id is the item's, never drawn from a sequence of its own.
+        Column("content_id", Integer, primary_key=True, autoincrement=False),
         Column("prompt", Text, nullable=False),
         Column("seed", BigInteger, nullable=True),
         Column("thumbnail", LargeBinary, nullable=True),
