@@ -7,6 +7,7 @@ bookkeeping cannot hide a dangling reference from the tests.
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from genonaut.db.demo.seed_data_gen.fixture_format import decode_row, read_manifest
@@ -41,6 +42,22 @@ def _holds(condition: str | None, row: Row) -> bool:
     return row[match.group(1)] == match.group(2)
 
 
+def _comparable(value: str | None) -> str | Decimal | None:
+    """A key value as the database compares it across types: a foreign key may be an integer
+    referencing a numeric (1 = 1.00) or a varchar referencing a char(n) (trailing blanks)."""
+    if value is None:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return value.rstrip(" ")
+    return number if number.is_finite() else value
+
+
+def _key(row: Row, columns: tuple[str, ...]) -> tuple[str | Decimal | None, ...]:
+    return tuple(_comparable(row[c]) for c in columns)
+
+
 def dangling(directory: Path) -> list[str]:
     """One line per fixture row whose reference matches no fixture row."""
     manifest = read_manifest(directory)
@@ -49,13 +66,13 @@ def dangling(directory: Path) -> list[str]:
     problems = []
     for fk in manifest.relations:
         present = {
-            tuple(row[c] for c in fk.referred_columns)
+            _key(row, fk.referred_columns)
             for leaf in manifest.holders(fk.referred_table)
             for row in rows[leaf]
         }
         for leaf in manifest.holders(fk.table):
             for row in rows[leaf]:
-                value = tuple(row[c] for c in fk.columns)
+                value = _key(row, fk.columns)
                 if None in value or not _holds(fk.condition, row):
                     continue
                 if value not in present:
