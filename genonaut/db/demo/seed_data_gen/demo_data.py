@@ -359,13 +359,19 @@ def has_data(url: str) -> bool:
 
 
 def clear(db: Session) -> None:
-    """Empty every table but alembic_version, restarting identities."""
+    """Empty every table but alembic_version, restarting identities and every sequence."""
     schema = read_schema(db, ["public"])
     names = [t.name for t in schema.tables if t.name.name != "alembic_version"]
     db.execute(
         sql.SQL("TRUNCATE {} RESTART IDENTITY").format(
             sql.SQL(", ").join(sql.Identifier(n.schema, n.name) for n in names)
         )
+    )
+    # RESTART IDENTITY skips sequences no column owns (content_items_id_seq feeds both
+    # partitions), which would keep a larger scale's value after a --replace.
+    db.execute(
+        "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false)"
+        " FROM pg_sequences WHERE schemaname = 'public'"
     )
 
 
