@@ -402,28 +402,13 @@ def _insert(
             (name,) = loading
             counts = [db.execute(insert_statement(schema, stages[name]))]
         else:
-            # One statement for the whole cycle: its foreign keys are checked at its end.
-            parts = [
-                sql.SQL("{} AS ({} RETURNING 1)").format(
-                    sql.Identifier(f"ins_{i}"), insert_statement(schema, stages[name])
-                )
-                for i, name in enumerate(loading)
-            ]
-            totals = sql.SQL(", ").join(
-                sql.SQL("(SELECT count(*) FROM {})").format(sql.Identifier(f"ins_{i}"))
-                for i in range(len(loading))
-            )
-            counts = list(
-                db.fetch(sql.SQL("WITH {} SELECT {}").format(sql.SQL(", ").join(parts), totals))[0]
-            )
+            counts = _insert_cycle(db, schema, step, loading, stages)
     except psycopg2.errors.IntegrityError as exc:
         if isinstance(exc, psycopg2.errors.ForeignKeyViolation | psycopg2.errors.UniqueViolation):
             raise _rejected(exc, loading, files) from exc
         raise _failed(exc, loading, files) from exc
     except psycopg2.errors.FeatureNotSupported as exc:
-        if len(loading) == 1:
-            raise LoadFailed(f"{step.tables[0]}: {exc.diag.message_primary}") from exc
-        raise _unbreakable(schema, step, exc) from exc
+        raise LoadFailed(f"{', '.join(map(str, loading))}: {exc.diag.message_primary}") from exc
     except psycopg2.Error as exc:
         raise _failed(exc, loading, files) from exc
     inserted = dict(zip(loading, counts, strict=True))
@@ -431,6 +416,72 @@ def _insert(
         TableResult(name, files[name].entry.rows, int(inserted.get(name, 0)))
         for name in step.tables
     ]
+
+
+def _insert_cycle(
+    db: Session,
+    schema: Schema,
+    step: Step,
+    loading: tuple[TableName, ...],
+    stages: dict[TableName, Stage],
+) -> list[int]:
+    """Insert the tables of a cycle in one statement, whose foreign keys are checked at its
+    end. PostgreSQL refuses data-modifying CTEs on a table with rules; then the cycle's
+    DEFERRABLE constraints are deferred and its tables inserted one by one, in an order that
+    the others allow, and checked at once afterwards."""
+    db.execute("SAVEPOINT seed_cycle")
+    try:
+        counts = _insert_together(db, schema, loading, stages)
+    except psycopg2.errors.FeatureNotSupported as exc:
+        db.execute("ROLLBACK TO SAVEPOINT seed_cycle")
+        order = _order_without_deferrable(schema, loading)
+        if order is None:
+            raise _unbreakable(schema, step, exc) from exc
+        # A foreign-key violation now is a row whose parent is missing: reported as such.
+        db.execute("SET CONSTRAINTS ALL DEFERRED")
+        by_table = {name: db.execute(insert_statement(schema, stages[name])) for name in order}
+        db.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        counts = [by_table[name] for name in loading]
+    db.execute("RELEASE SAVEPOINT seed_cycle")
+    return counts
+
+
+def _order_without_deferrable(
+    schema: Schema, tables: tuple[TableName, ...]
+) -> list[TableName] | None:
+    """The cycle's tables in an order their non-deferrable foreign keys allow (self-references
+    aside, which one statement satisfies), or None when those alone form a cycle."""
+    members = set(tables)
+    edges = {
+        t: {
+            p
+            for fk in schema.relations_from(t)
+            if not fk.is_deferrable
+            for p in schema.leaves(fk.referred_table)
+            if p in members and p != t
+        }
+        for t in tables
+    }
+    groups = dependency_order(tables, edges)
+    return None if any(len(g) > 1 for g in groups) else [g[0] for g in groups]
+
+
+def _insert_together(
+    db: Session, schema: Schema, loading: tuple[TableName, ...], stages: dict[TableName, Stage]
+) -> list[int]:
+    """`WITH ins_0 AS (INSERT ... RETURNING 1), ... SELECT count(*) ...`: one statement."""
+    parts = [
+        sql.SQL("{} AS ({} RETURNING 1)").format(
+            sql.Identifier(f"ins_{i}"), insert_statement(schema, stages[name])
+        )
+        for i, name in enumerate(loading)
+    ]
+    totals = sql.SQL(", ").join(
+        sql.SQL("(SELECT count(*) FROM {})").format(sql.Identifier(f"ins_{i}"))
+        for i in range(len(loading))
+    )
+    (row,) = db.fetch(sql.SQL("WITH {} SELECT {}").format(sql.SQL(", ").join(parts), totals))
+    return [int(n) for n in row]
 
 
 def _where(
@@ -490,19 +541,19 @@ def _failed(
 
 def _unbreakable(schema: Schema, step: Step, exc: psycopg2.Error) -> UnbreakableCycle:
     members = set(step.tables)
-    constraints = sorted(
-        {
-            fk.name
-            for leaf in step.tables
-            for fk in schema.relations_from(leaf)
-            if members & set(schema.leaves(fk.referred_table))
-        }
-    )
+    cycle = [
+        fk
+        for leaf in step.tables
+        for fk in schema.relations_from(leaf)
+        if members & set(schema.leaves(fk.referred_table)) and fk.referred_table != leaf
+    ]
+    constraints = sorted({f"{fk.table}.{fk.name}" for fk in cycle if not fk.is_deferrable})
     return UnbreakableCycle(
-        f"{' -> '.join(map(str, step.tables))} reference each other (constraints "
-        f"{', '.join(constraints)}) and PostgreSQL refused to load them in one statement: "
-        f"{exc.diag.message_primary}",
-        hint="make one of these constraints DEFERRABLE, or leave one table out with --tables",
+        f"{' -> '.join(map(str, step.tables))} reference each other through constraints that "
+        f"are not DEFERRABLE ({', '.join(constraints)}), and PostgreSQL refused to load them "
+        f"in one statement: {exc.diag.message_primary}",
+        hint="make one of these constraints DEFERRABLE (ALTER TABLE ... ALTER CONSTRAINT ... "
+        "DEFERRABLE), remove the rules of these tables, or leave one table out with --tables",
     )
 
 
