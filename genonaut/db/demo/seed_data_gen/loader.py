@@ -493,6 +493,8 @@ def _where(
         for t in files
         if t.name == exc.diag.table_name and t.schema == (exc.diag.schema_name or t.schema)
     ]
+    if not named and not exc.diag.table_name and len(tables) == 1 and tables[0] in files:
+        named = [tables[0]]
     if named:
         return f"{named[0]} ({files[named[0]].path})"
     return exc.diag.table_name or ", ".join(map(str, tables))
@@ -527,7 +529,8 @@ def _failed(
     hint = "the fixtures do not fit the target: re-export them, or migrate the database"
     if exc.diag.context:  # e.g. the trigger that failed
         detail += f" ({exc.diag.context.strip().splitlines()[-1]})"
-        if "trigger" in exc.diag.context:
+        # A trigger's function shows in the context ("PL/pgSQL function f() line 1 at RAISE").
+        if "trigger" in exc.diag.context or "function" in exc.diag.context:
             hint = (
                 "a trigger of the target failed while loading: fix it, or load with "
                 "--disable-triggers (the tables' owner may)"
