@@ -8,12 +8,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import psycopg2.extensions
 from dotenv import dotenv_values
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from genonaut.db.demo.seed_data_gen.errors import ConfigError, ConnectionFailed
+from genonaut.db.demo.seed_data_gen.errors import ConfigError
+from genonaut.db.demo.seed_data_gen.postgres import connection_failed, redact, to_libpq_dsn
+
+__all__ = [
+    "checked_url",
+    "connection_failed",
+    "database_url",
+    "redact",
+    "repo_root",
+    "to_libpq_dsn",
+]
 
 ENVIRONMENTS = ("demo", "test")
 # What config/local-<env>.json may hold; anything else is a typo that would silently pick the
@@ -105,32 +114,6 @@ def checked_url(url: str, source: str) -> str:
     return url
 
 
-def connection_failed(exc: BaseException, url: str) -> ConnectionFailed:
-    """A one-line `ConnectionFailed` for a driver error, with a hint that fits its cause.
-
-    The driver's message names the host, user and database but never the password.
-    """
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
-    if "password authentication failed" in first or "no password supplied" in first:
-        hint = (
-            "check the password: DB_PASSWORD or DB_PASSWORD_DEMO / DB_PASSWORD_TEST in "
-            "env/.env.shared, or the one in DATABASE_URL_DEMO / DATABASE_URL_TEST"
-        )
-    elif 'role "' in first and "does not exist" in first:
-        hint = "check the user in config/local-<env>.json, or in DATABASE_URL_DEMO / _TEST"
-    elif 'database "' in first and "does not exist" in first:
-        hint = "create it with its schema: make init-demo / make init-test"
-    elif "permission denied" in first:
-        hint = "ask for the CREATEDB privilege, or create the database yourself and run again"
-    else:
-        hint = (
-            "start the server, or point the tool elsewhere: config/local-<env>.json, "
-            "DATABASE_URL_DEMO / DATABASE_URL_TEST or --database-url"
-        )
-    return ConnectionFailed(f"cannot use {redact(url)}: {first}", hint=hint)
-
-
 def _text(config: dict[str, Any], key: str, path: Path) -> str | None:
     value = config.get(key)
     if value is None or isinstance(value, str):
@@ -179,39 +162,3 @@ def _read_config(path: Path, variable: str) -> dict[str, Any]:
             hint=f"known keys: {', '.join(CONFIG_KEYS)} (the password belongs in env/.env.shared)",
         )
     return config
-
-
-def to_libpq_dsn(url: str) -> str:
-    """A DSN psycopg2.connect accepts, from a SQLAlchemy-style or libpq URL.
-
-    >>> to_libpq_dsn("postgresql+psycopg2://app:pw@db:6543/genonaut_test")
-    'host=db port=6543 user=app password=pw dbname=genonaut_test'
-    >>> to_libpq_dsn("postgresql://postgres:@/postgres?host=/tmp/sock")
-    'host=/tmp/sock user=postgres dbname=postgres'
-    """
-    parsed = make_url(url)
-    parts: dict[str, Any] = {
-        "host": parsed.host,
-        "port": parsed.port,
-        "user": parsed.username,
-        "password": parsed.password,
-        "dbname": parsed.database,
-    }
-    for key, value in parsed.query.items():
-        parts[key] = value if isinstance(value, str) else value[-1]
-    dsn: str = psycopg2.extensions.make_dsn(
-        **{key: value for key, value in parts.items() if value not in (None, "")}
-    )
-    return dsn
-
-
-def redact(url: str) -> str:
-    """The URL with its password hidden, for messages.
-
-    >>> redact("postgresql://app:s3cret@db/genonaut_demo")
-    'postgresql://app:***@db/genonaut_demo'
-    """
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):  # not a URL (a libpq keyword string, say): show nothing
-        return "<database URL>"

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from cli_helpers import invoke_assert_code
 from db_helpers import run_sql
+from sqlalchemy.engine import make_url
 
 SCRIPT = "export_seed_from_demo"
 
@@ -72,6 +74,27 @@ def test_unreachable_server_exits_2_with_one_readable_error(tmp_path: Path) -> N
     assert "cannot connect" in result.stderr
     assert "Hint: " in result.stderr
     assert (out / "users.tsv").read_text() == "kept"
+
+
+@pytest.mark.parametrize(
+    ("change", "said", "hint"),
+    [
+        ({"username": "nobody_here"}, 'role "nobody_here" does not exist', "check the user"),
+        ({"database": "no_such_db"}, 'database "no_such_db" does not exist', "make init-demo"),
+    ],
+)
+def test_a_missing_role_or_database_gets_the_hint_that_fits(
+    demo_db_url: str, tmp_path: Path, change: dict[str, str], said: str, hint: str
+) -> None:
+    url = make_url(demo_db_url).set(**change).render_as_string(hide_password=False)
+    result = invoke_assert_code(
+        2, SCRIPT, "--database-url", url, "--output-dir", str(tmp_path / "seed")
+    )
+    assert said in result.stderr
+    (hint_line,) = [line for line in result.stderr.splitlines() if line.startswith("Hint: ")]
+    assert hint in hint_line
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "seed").exists()
 
 
 def test_unknown_table_exits_2_and_names_it(demo_db_url: str, tmp_path: Path) -> None:
