@@ -301,8 +301,19 @@ def targets(summaries: list[Summary]) -> list[tuple[str, bool, str]]:
     return checks
 
 
+def server_description(admin: str) -> str:
+    """The server measured on, for the results: its version and where it runs."""
+    ((version,),) = sql(admin, "SELECT current_setting('server_version')")
+    host = make_url(admin).query.get("host") or make_url(admin).host or "localhost"
+    where = "embedded" if str(host).startswith("/") else str(host)
+    return f"PostgreSQL {version} ({where}), {os.cpu_count()} cores"
+
+
 def write_results(
-    runs: list[Run], summaries: list[Summary], checks: list[tuple[str, bool, str]]
+    runs: list[Run],
+    summaries: list[Summary],
+    checks: list[tuple[str, bool, str]],
+    server_name: str,
 ) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     with (RESULTS / "bench.csv").open("w", newline="") as handle:
@@ -310,6 +321,8 @@ def write_results(
         writer.writeheader()
         writer.writerows(asdict(r) for r in runs)
     lines = [
+        f"Measured on {server_name}, {runs_per_scale(runs)} runs per step, medians.",
+        "",
         "| scale | source rows | source MB | export s (median) | export CPU s | export peak MB "
         "| import s (median) | import peak MB | statements | tables | seed rows | by closure |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -325,6 +338,10 @@ def write_results(
     lines += [f"| {name} | {'PASS' if ok else 'FAIL'} | {value} |" for name, ok, value in checks]
     (RESULTS / "bench.md").write_text("\n".join(lines) + "\n")
     plot(summaries)
+
+
+def runs_per_scale(runs: list[Run]) -> int:
+    return max(r.run for r in runs)
 
 
 def plot(summaries: list[Summary]) -> None:
@@ -380,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="genonaut-bench-"))
     try:
         with server(args.database_url) as admin:
+            server_name = server_description(admin)
             runs: list[Run] = []
             for scale in sorted(args.scales):
                 runs += bench_scale(admin, scale, args.runs, work)
@@ -387,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     summaries = summarize(runs)
     checks = targets(summaries)
-    write_results(runs, summaries, checks)
+    write_results(runs, summaries, checks, server_name)
     print((RESULTS / "bench.md").read_text())
     for name, ok, value in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {name}: {value}")
