@@ -79,16 +79,23 @@ def test_unreachable_server_exits_2_with_one_readable_error(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("change", "said", "hint"),
     [
-        ({"username": "nobody_here"}, 'role "nobody_here" does not exist', "check the user"),
-        ({"database": "no_such_db"}, 'database "no_such_db" does not exist', "make init-demo"),
+        (("nobody_here", None), 'role "nobody_here" does not exist', "check the user"),
+        ((None, "no_such_db"), 'database "no_such_db" does not exist', "make init-demo"),
     ],
 )
 def test_a_missing_role_or_database_gets_the_hint_that_fits(
-    demo_db_url: str, tmp_path: Path, change: dict[str, str], said: str, hint: str
+    demo_db_url: str, tmp_path: Path, change: tuple[str | None, str | None], said: str, hint: str
 ) -> None:
-    url = make_url(demo_db_url).set(**change).render_as_string(hide_password=False)
+    user, database = change
+    url = make_url(demo_db_url)
+    url = url.set(username=user or url.username, database=database or url.database)
     result = invoke_assert_code(
-        2, SCRIPT, "--database-url", url, "--output-dir", str(tmp_path / "seed")
+        2,
+        SCRIPT,
+        "--database-url",
+        url.render_as_string(hide_password=False),
+        "--output-dir",
+        str(tmp_path / "seed"),
     )
     assert said in result.stderr
     (hint_line,) = [line for line in result.stderr.splitlines() if line.startswith("Hint: ")]
