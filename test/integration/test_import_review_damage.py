@@ -247,3 +247,16 @@ def test_the_command_line_says_it_in_one_error_line(
         lines = result.stderr.strip().splitlines()
         assert [line.split(":")[0] for line in lines] == ["Error", "Hint"], result.stderr
         assert state(target) == before
+
+
+def test_a_column_whose_type_changed_in_the_target_says_schema_drift(
+    intact: tuple[str, Path],
+) -> None:
+    target, seed = intact
+    run_sql(target, "ALTER TABLE books ALTER COLUMN ref TYPE int USING NULL")
+    before = state(target)
+    with pytest.raises(FixtureError) as caught:
+        import_seed(seed, target)
+    assert "books.tsv: line 2, column ref (integer in the target)" in caught.value.message
+    assert "schema drift" in caught.value.hint
+    assert state(target) == before
