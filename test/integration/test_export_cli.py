@@ -132,3 +132,11 @@ def test_bad_config_file_exits_2(demo_db_url: str, tmp_path: Path) -> None:
         str(tmp_path),
     )
     assert "limits" in result.stderr
+
+
+def test_defaults_are_the_checkouts_from_any_directory(demo_db_url: str, tmp_path: Path) -> None:
+    """Run from elsewhere, the exporter still checks the committed fixtures and reads the app's
+    config (whose virtual relations are part of the schema fingerprint)."""
+    result = invoke_assert_code(0, SCRIPT, "--database-url", demo_db_url, "--check", cwd=tmp_path)
+    assert "match" in result.stdout
+    assert list(tmp_path.iterdir()) == []

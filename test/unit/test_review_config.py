@@ -135,3 +135,14 @@ def test_an_entry_that_is_not_an_object_is_named(tmp_path: Path) -> None:
 def test_the_committed_export_config_passes_the_checks() -> None:
     committed = Path(__file__).resolve().parents[2] / "config" / "seed-export.json"
     assert load_config(committed)["virtual_fks"]
+
+
+def test_table_lists_given_twice_add_up() -> None:
+    args = parse_args(
+        ["--database-url", "postgresql://x@db/demo", "--no-config"]
+        + ["--tables", "users", "--tables", "tags", "content_items"]
+        + ["--exclude", "route_analytics", "--exclude", "generation_events"]
+    )
+    settings = build_settings(args)
+    assert settings.tables == ("users", "tags", "content_items")
+    assert settings.exclude == ("route_analytics", "generation_events")

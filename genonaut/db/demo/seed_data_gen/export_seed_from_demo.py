@@ -28,6 +28,7 @@ from genonaut.db.demo.seed_data_gen.settings import (
     load_config,
     parse_assignment,
 )
+from genonaut.db.utils import repo_root
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -40,15 +41,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--output-dir",
         type=Path,
-        default=DEFAULT_OUTPUT_DIR,
         help="fixture directory, replaced only when the export succeeds "
-        f"(default: {DEFAULT_OUTPUT_DIR})",
+        f"(default: {DEFAULT_OUTPUT_DIR} of the checkout)",
     )
     parser.add_argument(
         "--config",
         type=Path,
         help=f"JSON config file: limits, filters, includes, virtual relations "
-        f"(default: {DEFAULT_CONFIG} when it exists)",
+        f"(default: {DEFAULT_CONFIG} of the checkout, when it exists)",
     )
     parser.add_argument("--no-config", action="store_true", help="ignore the default config file")
     parser.add_argument("--default-limit", type=int, help="rows per table before closure (100)")
@@ -58,10 +58,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--tables",
         nargs="+",
+        action="extend",
         metavar="T",
         help="export only these tables (and what they reference)",
     )
-    parser.add_argument("--exclude", nargs="+", default=[], metavar="T", help="leave tables out")
+    parser.add_argument(
+        "--exclude", nargs="+", action="extend", default=[], metavar="T", help="leave tables out"
+    )
     parser.add_argument(
         "--schema", action="append", default=[], help="export only tables of this schema"
     )
@@ -89,14 +92,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def build_settings(args: argparse.Namespace) -> ExportSettings:
-    """Defaults < config file < flags."""
-    settings = ExportSettings(database_url=database_url_of(args), output_dir=args.output_dir)
+    """Defaults < config file < flags. The default paths are the checkout's, wherever the
+    command runs from."""
+    output_dir = args.output_dir or repo_root() / DEFAULT_OUTPUT_DIR
+    settings = ExportSettings(database_url=database_url_of(args), output_dir=output_dir)
     if args.config is not None and args.no_config:
         raise ConfigError(
             f"--config {args.config} and --no-config contradict each other",
             hint="give one of them",
         )
-    config = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    default_config = repo_root() / DEFAULT_CONFIG
+    config = args.config or (default_config if default_config.is_file() else None)
     if config is not None and not args.no_config:
         settings = apply_config(settings, load_config(config), str(config))
     changes: dict[str, object] = {}
