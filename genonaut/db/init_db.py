@@ -24,8 +24,15 @@ def _engine(url: str, **kwargs: object) -> Engine:
 
 
 def ensure_database(url: str) -> bool:
-    """Create the database named in `url` if it does not exist; True when it was created."""
+    """Create the database named in `url` if it does not exist; True when it was created.
+
+    The maintenance database `postgres` is asked only when the target does not answer, so a
+    role that may connect to its own database but not to `postgres` (as on managed servers)
+    can still prepare it.
+    """
     target = make_url(url)
+    if _answers(url):
+        return False
     admin = _engine(
         target.set(database="postgres").render_as_string(hide_password=False),
         isolation_level="AUTOCOMMIT",
@@ -43,6 +50,18 @@ def ensure_database(url: str) -> bool:
             return True
     finally:
         admin.dispose()
+
+
+def _answers(url: str) -> bool:
+    """Whether the database in `url` exists and lets us in."""
+    engine = _engine(url)
+    try:
+        with engine.connect():
+            return True
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
 
 
 def create_schema(url: str) -> bool:

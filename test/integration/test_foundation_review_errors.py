@@ -171,3 +171,22 @@ def test_init_db_on_a_database_with_other_tables_is_one_line(
     assert "users" in lines[0] and "schema" in lines[0]
     # One transaction: nothing of the app's schema was left behind.
     assert run_sql(url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(1,)]
+
+
+def test_init_db_prepares_a_database_its_role_owns_without_the_maintenance_one(
+    password_server: str, tmp_path: Path
+) -> None:
+    """Managed servers often let a role into its own database only: `postgres` is not asked."""
+    run_sql(password_server, "CREATE ROLE own_db_only LOGIN")
+    run_sql(password_server, "CREATE DATABASE own_db OWNER own_db_only")
+    run_sql(password_server, "REVOKE CONNECT ON DATABASE postgres FROM PUBLIC")
+    try:
+        url = make_url(password_server).set(username="own_db_only", database="own_db")
+        assert prepare(url.render_as_string(hide_password=False)) == (False, True)
+        ((tables,),) = run_sql(
+            make_url(password_server).set(database="own_db").render_as_string(),
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+        )
+        assert tables > 20
+    finally:
+        run_sql(password_server, "GRANT CONNECT ON DATABASE postgres TO PUBLIC")
