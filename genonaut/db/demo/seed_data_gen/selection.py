@@ -19,6 +19,7 @@ the limit.
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from .schema_graph import ForeignKey, Schema, Table, TableName, dependency_order
 log = logging.getLogger(__name__)
 
 Key = tuple[str | None, ...]
+# A parent a row needs: the table and key it references, and the key's values.
+_Need = tuple[TableName, tuple[str, ...], Key]
 OnTable = Callable[[TableName, int], None]
 
 LIMIT = "limit"
@@ -265,18 +268,19 @@ class Planner:
             sats = {fk.name: self._satisfied(fk) for fk in usable}
             # 1. Every reference points at a row already chosen: no closure needed.
             short = want - self._take(leaf, list(sats.values()), proj.order_by(), want)
-            if pick.rows and short > 0:
-                # 1b. Too few: top up with rows that need only a few new parents.
+            if short > 0 and usable:
+                # 2. Too few: rows that need new parents, the fewest first, within a budget.
                 self._top_up(leaf, usable, sats, short)
             if not pick.rows:
-                # 2. No such row: one reference satisfied, grouped by the others' values so
-                # that the rows share few new parents.
+                # 3. Even the cheapest rows need more new parents than the budget allows: one
+                # reference satisfied, grouped by the others' values so that the rows share
+                # few new parents.
                 for fk in usable:
                     others = [c for f in usable if f is not fk for c in f.columns]
                     if self._take(leaf, [sats[fk.name]], _grouped(others, proj), want):
                         break
             if not pick.rows:
-                # 3. Anything, grouped by references, and the parents come along.
+                # 4. Anything, grouped by references, and the parents come along.
                 grouped = _grouped([c for f in proj.relations for c in f.columns], proj)
                 self._take(leaf, [], grouped, want)
         self._cover(leaf)
@@ -284,31 +288,97 @@ class Planner:
     def _top_up(
         self, leaf: TableName, usable: list[ForeignKey], sats: dict[str, Filter], short: int
     ) -> None:
-        """Rows that satisfy one reference, grouped by the others, taken in order while the
-        parents they would pull in stay within a quarter of the limit."""
+        """Rows whose references are not all chosen yet, those that need the fewest new parents
+        first, while the parents they pull in stay within the table's limit.
+
+        The candidates are the rows that satisfy one reference, ordered by the others so that
+        rows sharing a parent come together (one statement per reference); when those run out,
+        rows that satisfy none, ordered by all of them. A table with one reference (an
+        extension table whose primary key is its foreign key) has only the second kind.
+        """
         proj = self.picks[leaf].projection
-        budget = max(1, self.rules.limit(leaf) // 4)
-        pulled: set[tuple[TableName, tuple[str, ...], Key]] = set()
-        for fk in usable:
-            if short <= 0 or len(pulled) >= budget:
-                return
-            others = [c for f in usable if f is not fk for c in f.columns]
-            accepted = []
-            for raw in self._find(leaf, [sats[fk.name]], _grouped(others, proj), short):
-                needs = {
-                    (rel.referred_table, rel.referred_columns, tuple(ref))
-                    for rel, ref in zip(
-                        proj.relations, raw[1 : 1 + len(proj.relations)], strict=True
-                    )
-                    if ref is not None
-                    and tuple(ref)
-                    not in self._chosen_keys(rel.referred_table, rel.referred_columns)
-                }
-                if len(pulled | needs) > budget:
-                    break
-                pulled |= needs
-                accepted.append(raw)
-            short -= self._add(leaf, accepted, LIMIT)
+        budget = self.rules.limit(leaf)
+        pulled: set[_Need] = set()
+        found: list[tuple[Any, ...]] = []
+        if len(usable) > 1:  # with one, step 1 already took every row that satisfies it
+            for fk in usable:
+                others = [f for f in usable if f is not fk]
+                filters = [sats[f.name] for f in others]
+                if not any(f.is_selective for f in filters):
+                    anchor = self._references_any_chosen(others)
+                    if anchor is None:
+                        continue
+                    filters.append(anchor)
+                found += self._find(leaf, filters, _grouped(fk.columns, proj), short)
+        short -= self._add(leaf, self._cheapest(leaf, found, short, budget, pulled), LIMIT)
+        if short > 0 and len(pulled) < budget:
+            # Rows that satisfy no reference: those leaving optional ones unset or pointing at
+            # chosen rows first (a mandatory reference fails in every one of them).
+            order = _grouped([c for f in usable for c in f.columns], proj)
+            optional = [sats[f.name] for f in usable if _is_optional(f, proj.table)]
+            unmet, params = _unmet(optional)
+            if optional:
+                order = sql.SQL("{}, {}").format(unmet, order)
+            found = self._find(leaf, [], order, short, order_params=params)
+            self._add(leaf, self._cheapest(leaf, found, short, budget, pulled), LIMIT)
+
+    def _cheapest(
+        self,
+        leaf: TableName,
+        found: list[tuple[Any, ...]],
+        wanted: int,
+        budget: int,
+        pulled: set[_Need],
+    ) -> list[tuple[Any, ...]]:
+        """Up to `wanted` of the rows `found`, greedily the one needing the fewest parents not
+        chosen and not yet `pulled` (ties in the order found), while `pulled` stays within
+        `budget`. Takes the parents of the rows returned into `pulled`."""
+        pick = self.picks[leaf]
+        rows: dict[Key, tuple[Any, ...]] = {}
+        for raw in found:
+            key = tuple(raw[0])
+            if key not in pick.rows:
+                rows.setdefault(key, raw)
+        needs = {key: self._needs(leaf, raw) for key, raw in rows.items()}
+        waiting: dict[_Need, list[Key]] = {}
+        for key, need in needs.items():
+            for parent in sorted(need, key=_need_order):
+                waiting.setdefault(parent, []).append(key)
+        rank = {key: i for i, key in enumerate(rows)}
+        cost = {key: len(need - pulled) for key, need in needs.items()}
+        # Costs only fall as parents come in: each fall pushes a fresh entry, stale ones are
+        # skipped, so the top of the heap is always the cheapest row.
+        heap = [(cost[key], rank[key]) for key in rows]
+        heapq.heapify(heap)
+        order = list(rows)
+        taken: list[tuple[Any, ...]] = []
+        done: set[Key] = set()
+        while heap and len(taken) < wanted:
+            price, position = heapq.heappop(heap)
+            key = order[position]
+            if key in done or price != cost[key]:
+                continue
+            if len(pulled) + price > budget:
+                break
+            done.add(key)
+            taken.append(rows[key])
+            for parent in sorted(needs[key] - pulled, key=_need_order):
+                pulled.add(parent)
+                for other in waiting[parent]:
+                    if other not in done:
+                        cost[other] -= 1
+                        heapq.heappush(heap, (cost[other], rank[other]))
+        return taken
+
+    def _needs(self, leaf: TableName, raw: tuple[Any, ...]) -> frozenset[_Need]:
+        """The parents a row found by `_find` references that are not chosen yet."""
+        relations = self.picks[leaf].projection.relations
+        return frozenset(
+            (rel.referred_table, rel.referred_columns, tuple(ref))
+            for rel, ref in zip(relations, raw[1 : 1 + len(relations)], strict=True)
+            if ref is not None
+            and tuple(ref) not in self._chosen_keys(rel.referred_table, rel.referred_columns)
+        )
 
     def _tables_with_rows(self) -> set[TableName]:
         """Which tables have any row, asked in one statement for all of them."""
@@ -340,6 +410,26 @@ class Planner:
             return Filter(clause, params, is_selective=True)
         return Filter(sql.SQL("(NOT {} OR {})").format(applies(fk), clause), params)
 
+    def _references_chosen(self, fk: ForeignKey) -> Filter | None:
+        """Rows whose reference is set and points at a row already chosen (None if none is)."""
+        chosen = self._chosen_keys(fk.referred_table, fk.referred_columns)
+        if not chosen:
+            return None
+        clause, params = key_in(fk.columns, self._referred_types(fk), chosen)
+        if fk.condition:
+            clause = sql.SQL("({} AND {})").format(applies(fk), clause)
+        return Filter(clause, params, is_selective=True)
+
+    def _references_any_chosen(self, relations: Sequence[ForeignKey]) -> Filter | None:
+        """Rows with at least one of `relations` set and pointing at a chosen row: a filter an
+        index answers (one bitmap per relation), where `_satisfied` of a nullable relation
+        also matches every row that leaves it unset."""
+        parts = [f for f in (self._references_chosen(fk) for fk in relations) if f is not None]
+        if not parts:
+            return None
+        clause = sql.SQL("({})").format(sql.SQL(" OR ").join(f.clause for f in parts))
+        return Filter(clause, [p for f in parts for p in f.params], is_selective=True)
+
     def _chosen_keys(self, table: TableName, columns: tuple[str, ...]) -> set[Key]:
         return self.present.get((table, columns), set())
 
@@ -367,8 +457,10 @@ class Planner:
         order: sql.Composable,
         limit: int,
         origin: str = LIMIT,
+        order_params: Sequence[Any] = (),
     ) -> list[tuple[Any, ...]]:
-        """Up to `limit` rows matching all `filters` that are not chosen yet, in `order`."""
+        """Up to `limit` rows matching all `filters` that are not chosen yet, in `order`
+        (whose own parameters, if any, are `order_params`)."""
         pick = self.picks[leaf]
         proj = pick.projection
         clauses: list[sql.Composable] = []
@@ -389,14 +481,14 @@ class Planner:
             query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
                 proj.select_list(), ident(leaf), where, order, sql.Literal(limit)
             )
-            return self.db.fetch(query, params)
+            return self.db.fetch(query, [*params, *order_params])
         # The planner guesses how many rows a key list matches. Guessing many, it walks the
         # primary key and filters (a million rows to find three); guessing few, it reads every
         # match through the index (a hundred thousand rows of one busy parent). So: first the
         # head of the table in key order; only if that holds too few matches, the matches
         # through the index (OFFSET 0 keeps the planner from merging the two). Both give the
         # first rows by key, so the result does not depend on which one answers.
-        if proj.table.primary_key and order == proj.order_by():
+        if proj.table.primary_key and order == proj.order_by() and not order_params:
             head = sql.SQL(
                 "SELECT {} FROM (SELECT ctid, * FROM {} ORDER BY {} LIMIT {}) AS t "
                 "WHERE {} ORDER BY {} LIMIT {}"
@@ -415,7 +507,7 @@ class Planner:
         query = sql.SQL(
             "SELECT {} FROM (SELECT ctid, * FROM {} WHERE {} OFFSET 0) AS t ORDER BY {} LIMIT {}"
         ).format(proj.select_list(), ident(leaf), where, order, sql.Literal(limit))
-        return self.db.fetch(query, params)
+        return self.db.fetch(query, [*params, *order_params])
 
     def _add(self, leaf: TableName, rows: list[tuple[Any, ...]], origin: str) -> int:
         pick = self.picks[leaf]
@@ -444,8 +536,7 @@ class Planner:
         for index, fk in enumerate(proj.relations):
             if any(r.refs[index] is not None for r in pick.rows.values()):
                 continue
-            is_optional = fk.condition or any(proj.table.column(c).is_nullable for c in fk.columns)
-            if not is_optional:
+            if not _is_optional(fk, proj.table):
                 continue  # every row references something, so this is covered if rows exist
             set_here = Filter(applies(fk), [])
             others = [self._satisfied(f) for f in usable if f is not fk]
@@ -717,6 +808,26 @@ def _grouped(columns: Sequence[str], proj: Projection) -> sql.Composable:
         sql.SQL(", ").join(sql.SQL("{} NULLS LAST").format(sql.Identifier(c)) for c in seen),
         proj.order_by(),
     )
+
+
+def _is_optional(fk: ForeignKey, table: Table) -> bool:
+    """Whether a row may leave `fk` unset: a nullable column, or a condition."""
+    return bool(fk.condition) or any(table.column(c).is_nullable for c in fk.columns)
+
+
+def _unmet(filters: Sequence[Filter]) -> tuple[sql.Composable, list[Any]]:
+    """How many of `filters` a row fails, as a sort key, with its parameters."""
+    if not filters:
+        return sql.SQL("0"), []
+    total = sql.SQL(" + ").join(
+        sql.SQL("(CASE WHEN {} THEN 0 ELSE 1 END)").format(f.clause) for f in filters
+    )
+    return sql.SQL("({})").format(total), [p for f in filters for p in f.params]
+
+
+def _need_order(need: _Need) -> tuple[str, ...]:
+    table, columns, key = need
+    return (str(table), *columns, *_sort_key(key))
 
 
 def _column_type(table: Table, column: str) -> str:
