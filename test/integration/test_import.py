@@ -155,3 +155,15 @@ def test_a_cycle_the_database_refuses_in_one_statement_is_unbreakable(
     assert "ships_captain_id_fkey" in caught.value.message
     assert "DEFERRABLE" in caught.value.hint
     assert counts(target, ["authors"]) == {"authors": 0}
+
+
+def test_rows_already_there_are_skipped_on_their_primary_key(target: str, seed: Path) -> None:
+    """`ON CONFLICT (primary key) DO NOTHING` where the table allows it; tables without a
+    primary key are compared on every column instead."""
+    statements: list[str] = []
+    import_seed(seed, target, tracer=statements.append)
+    inserts = [s for s in statements if s.startswith("INSERT INTO")]
+    authors = [s for s in inserts if s.startswith('INSERT INTO "public"."authors"')]
+    assert authors and all(s.endswith('ON CONFLICT ("id") DO NOTHING') for s in authors)
+    notes = [s for s in inserts if s.startswith('INSERT INTO "public"."notes"')]
+    assert notes and all("WHERE NOT EXISTS" in s for s in notes)

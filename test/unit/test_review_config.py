@@ -138,11 +138,10 @@ def test_the_committed_export_config_passes_the_checks() -> None:
 
 
 def test_table_lists_given_twice_add_up() -> None:
-    args = parse_args(
-        ["--database-url", "postgresql://x@db/demo", "--no-config"]
-        + ["--tables", "users", "--tables", "tags", "content_items"]
-        + ["--exclude", "route_analytics", "--exclude", "generation_events"]
-    )
+    target = ["--database-url", "postgresql://x@db/demo", "--no-config"]
+    tables = ["--tables", "users", "--tables", "tags", "content_items"]
+    exclude = ["--exclude", "route_analytics", "--exclude", "generation_events"]
+    args = parse_args([*target, *tables, *exclude])
     settings = build_settings(args)
     assert settings.tables == ("users", "tags", "content_items")
     assert settings.exclude == ("route_analytics", "generation_events")

@@ -6,8 +6,9 @@ The whole import is one transaction: it commits completely or leaves the target 
    columns (schema drift) before anything is written.
 2. Each file is copied into a temporary staging table with the target's column types, so a
    malformed value is reported with its file, line and column before any real table is touched.
-3. Tables are inserted parents first, `INSERT ... SELECT ... WHERE NOT EXISTS` on the primary
-   key (rows already present are skipped, so a second import inserts nothing).
+3. Tables are inserted parents first, `INSERT ... SELECT ... ON CONFLICT (primary key) DO
+   NOTHING` (else `WHERE NOT EXISTS` on a key): rows already present are skipped, so a second
+   import inserts nothing.
 4. Deferred constraints are checked (`SET CONSTRAINTS ALL IMMEDIATE`) while an error can still
    be reported cleanly, then sequences feeding the loaded columns are moved past the values now
    in their tables. `setval` is not undone by a rollback, so it comes last, once nothing else
@@ -349,11 +350,13 @@ def skip_key(schema: Schema, entry: FixtureTable) -> tuple[str, ...]:
 def insert_statement(schema: Schema, stage: Stage) -> sql.Composable:
     """`INSERT INTO target (cols) SELECT cols FROM stage` that skips rows already present.
 
-    A row whose primary key (else unique key) is in the target already is skipped. Not
-    `ON CONFLICT DO NOTHING`: that would also skip, unreported, a row colliding with a
-    *different* row on another unique key, and it refuses deferrable keys. Without any key,
-    rows equal on every column are skipped, compared as row text (json has no equality
-    operator, and a row's text is never NULL, so `=` suits a hash anti-join).
+    A row whose primary key is in the target already is skipped with
+    `ON CONFLICT (primary key) DO NOTHING`. The conflict target is named, so a row colliding
+    with a *different* row on another unique key is an error, not a silent skip. Where that
+    cannot be used (a DEFERRABLE primary key cannot arbitrate, a table with rules refuses it,
+    a unique key's NULLs never conflict) the row is skipped when `NOT EXISTS` finds its key.
+    Without any key, rows equal on every column are skipped, compared as row text (json has no
+    equality operator, and a row's text is never NULL, so `=` suits a hash anti-join).
     """
     entry = stage.file.entry
     table = schema.table(entry.name)
@@ -370,6 +373,8 @@ def insert_statement(schema: Schema, stage: Stage) -> sql.Composable:
         stage.ident,
     )
     key = skip_key(schema, entry)
+    if key and key == table.primary_key and not (table.is_key_deferrable or table.has_rules):
+        return head + sql.SQL(" ON CONFLICT ({}) DO NOTHING").format(column_list(key))
     if key:
         same = sql.SQL(" AND ").join(
             sql.SQL(

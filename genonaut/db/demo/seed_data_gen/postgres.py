@@ -217,7 +217,7 @@ def user_schemas(db: Session) -> list[str]:
 # table by table costs a query each.
 _CATALOG_QUERY = """
 WITH rels AS (
-    SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition, c.reltuples
+    SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition, c.reltuples, c.relhasrules
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%(schemas)s)
 )
@@ -248,6 +248,10 @@ SELECT json_build_object(
                            pg_attribute a
                       WHERE con.conrelid = r.oid AND con.contype = 'p'
                         AND a.attrelid = r.oid AND a.attnum = k.attnum),
+      'has_rules', r.relhasrules,
+      'key_deferrable', EXISTS (SELECT 1 FROM pg_constraint con
+                                WHERE con.conrelid = r.oid AND con.contype = 'p'
+                                  AND con.condeferrable),
       'unique_keys', (SELECT json_agg(cols ORDER BY cols::text) FROM (
                         SELECT (SELECT json_agg(a.attname ORDER BY k.ord)
                                 FROM unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord)
@@ -341,6 +345,8 @@ def read_schema(db: Session, schemas: Sequence[str] | None = None) -> Schema:
             primary_key=tuple(t["primary_key"] or ()),
             unique_keys=tuple(tuple(k) for k in t["unique_keys"] or ()),
             indexes=tuple(tuple(k) for k in t["indexes"] or ()),
+            is_key_deferrable=t["key_deferrable"],
+            has_rules=t["has_rules"],
             is_partitioned=t["partitioned"],
             partition_of=TableName(*t["parent"]) if t["parent"] else None,
             estimated_rows=int(t["estimate"]),

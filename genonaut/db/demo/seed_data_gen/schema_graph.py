@@ -64,6 +64,9 @@ class Table:
     primary_key: tuple[str, ...] = ()
     unique_keys: tuple[tuple[str, ...], ...] = ()
     indexes: tuple[tuple[str, ...], ...] = ()
+    # ON CONFLICT refuses a DEFERRABLE primary key and a table with rules.
+    is_key_deferrable: bool = False
+    has_rules: bool = False
     is_partitioned: bool = False
     partition_of: TableName | None = None
     estimated_rows: int = 0
