@@ -153,3 +153,23 @@ def test_manifest_knows_which_files_hold_a_partitioned_table() -> None:
     manifest = _manifest()
     assert manifest.holders(TableName("public", "all_items")) == (TableName("public", "items"),)
     assert manifest.holders(TableName("public", "users")) == (TableName("public", "users"),)
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        (
+            b'{"format": "genonaut-seed/1", "tables": [{"name": "t", "file": "t.tsv", "rows": 1, '
+            b'"columns": "id"}], "schema_fingerprint": "x"}',
+            "columns must be a list",
+        ),
+        (b'{"format": "genonaut-seed/1", "tables": [], \xff}', "is not UTF-8: byte 0xff"),
+    ],
+)
+def test_a_manifest_of_the_wrong_shape_or_encoding_is_named(
+    tmp_path: Path, damage: bytes, said: str
+) -> None:
+    (tmp_path / "manifest.json").write_bytes(damage)
+    with pytest.raises(FixtureError, match=said) as info:
+        read_manifest(tmp_path)
+    assert "re-export" in info.value.hint

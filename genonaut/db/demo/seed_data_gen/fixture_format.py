@@ -183,8 +183,8 @@ class Manifest:
                     name=TableName.parse(t["name"]),
                     file=str(t["file"]),
                     rows=int(t["rows"]),
-                    columns=tuple(t["columns"]),
-                    primary_key=tuple(t.get("primary_key") or ()),
+                    columns=_names(t["columns"], "columns"),
+                    primary_key=_names(t.get("primary_key") or [], "primary_key"),
                     partition_of=(
                         TableName.parse(t["partition_of"]) if t.get("partition_of") else None
                     ),
@@ -195,9 +195,9 @@ class Manifest:
                 ForeignKey(
                     name=str(r["name"]),
                     table=TableName.parse(r["table"]),
-                    columns=tuple(r["columns"]),
+                    columns=_names(r["columns"], "columns"),
                     referred_table=TableName.parse(r["references"]),
-                    referred_columns=tuple(r["referred_columns"]),
+                    referred_columns=_names(r["referred_columns"], "referred_columns"),
                     is_virtual=bool(r.get("virtual")),
                     condition=r.get("when"),
                 )
@@ -220,6 +220,14 @@ class Manifest:
             ) from exc
 
 
+def _names(value: object, field: str) -> tuple[str, ...]:
+    """A list of column names from the manifest; anything else (a bare string would pass as a
+    list of letters) is damage."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{field} must be a list of column names, not {value!r}")
+    return tuple(value)
+
+
 def read_manifest(directory: Path) -> Manifest:
     path = directory / MANIFEST
     if not path.is_file():
@@ -227,7 +235,14 @@ def read_manifest(directory: Path) -> Manifest:
             f"no {MANIFEST} in {directory}",
             hint="export fixtures first (make export-demo-seed), or name the right --input-dir",
         )
-    return Manifest.from_json(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FixtureError(
+            f"{path} is not UTF-8: byte {exc.object[exc.start]:#04x} at offset {exc.start}",
+            hint="restore it from git (git checkout -- <dir>) or re-export the fixtures",
+        ) from exc
+    return Manifest.from_json(text, str(path))
 
 
 def read_header(path: Path) -> tuple[str, ...]:

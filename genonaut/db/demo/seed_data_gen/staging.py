@@ -80,14 +80,7 @@ def choose_tables(manifest: Manifest, only: Sequence[str] = ()) -> tuple[Fixture
 def read_fixture_manifest(directory: Path) -> Manifest:
     """The manifest of `directory`, checked against the files beside it: a TSV the manifest
     does not list is a FixtureError (a stale manifest, or a file added by hand)."""
-    try:
-        manifest = read_manifest(directory)
-    except UnicodeDecodeError as exc:
-        raise FixtureError(
-            f"{directory / MANIFEST} is not UTF-8: byte {exc.object[exc.start]:#04x} at "
-            f"offset {exc.start}",
-            hint=DAMAGED_HINT,
-        ) from exc
+    manifest = read_manifest(directory)
     listed = {t.file for t in manifest.tables}
     stray = sorted(p.name for p in directory.glob("*.tsv") if p.name not in listed)
     if stray:
