@@ -297,7 +297,9 @@ class Planner:
         extension table whose primary key is its foreign key) has only the second kind.
         """
         proj = self.picks[leaf].projection
-        budget = self.rules.limit(leaf)
+        # Twice the limit: enough for rows that need two new parents each (a link table whose
+        # rows reference rows far down the key order on both sides).
+        budget = 2 * self.rules.limit(leaf)
         pulled: set[_Need] = set()
         found: list[tuple[Any, ...]] = []
         if len(usable) > 1:  # with one, step 1 already took every row that satisfies it
@@ -342,7 +344,7 @@ class Planner:
         needs = {key: self._needs(leaf, raw) for key, raw in rows.items()}
         waiting: dict[_Need, list[Key]] = {}
         for key, need in needs.items():
-            for parent in sorted(need, key=_need_order):
+            for parent in need:
                 waiting.setdefault(parent, []).append(key)
         rank = {key: i for i, key in enumerate(rows)}
         cost = {key: len(need - pulled) for key, need in needs.items()}
@@ -362,7 +364,7 @@ class Planner:
                 break
             done.add(key)
             taken.append(rows[key])
-            for parent in sorted(needs[key] - pulled, key=_need_order):
+            for parent in needs[key] - pulled:
                 pulled.add(parent)
                 for other in waiting[parent]:
                     if other not in done:
@@ -823,11 +825,6 @@ def _unmet(filters: Sequence[Filter]) -> tuple[sql.Composable, list[Any]]:
         sql.SQL("(CASE WHEN {} THEN 0 ELSE 1 END)").format(f.clause) for f in filters
     )
     return sql.SQL("({})").format(total), [p for f in filters for p in f.params]
-
-
-def _need_order(need: _Need) -> tuple[str, ...]:
-    table, columns, key = need
-    return (str(table), *columns, *_sort_key(key))
 
 
 def _column_type(table: Table, column: str) -> str:
