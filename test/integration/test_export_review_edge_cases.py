@@ -79,6 +79,8 @@ def test_references_whose_type_differs_from_the_key(
     target = make_database()
     run_sql(target, KEY_TYPES)
     assert import_seed(seed, target).inserted == report.rows
+    # And verification, which compares keys in the database, finds no orphan.
+    assert verify_seed(seed, target).ok
 
 
 def test_include_on_a_table_left_out_is_a_clear_error(hard_two: str, tmp_path: Path) -> None:

@@ -219,15 +219,18 @@ def _orphan_count(schema: Schema, fk: ForeignKey, child: TableName) -> sql.Compo
 def _equal(
     schema: Schema, fk: ForeignKey, child: TableName, mine: str, theirs: str
 ) -> sql.Composable:
-    """`p.theirs = c.mine`, compared as text when a virtual relation joins different types."""
-    same = (
-        child in schema
-        and fk.referred_table in schema
-        and schema.table(child).column(mine).type
-        == schema.table(fk.referred_table).column(theirs).type
+    """`p.theirs = c.mine`. A declared key has that equality whatever its types (an integer may
+    reference a numeric: 1 = 1.00); a virtual relation across types compares in the parent's
+    type, as the exporter reads it."""
+    plain = sql.SQL("p.{} = c.{}").format(sql.Identifier(theirs), sql.Identifier(mine))
+    if not fk.is_virtual or child not in schema or fk.referred_table not in schema:
+        return plain
+    parent_type = schema.table(fk.referred_table).column(theirs).type
+    if schema.table(child).column(mine).type == parent_type:
+        return plain
+    return sql.SQL("p.{} = c.{}::{}").format(
+        sql.Identifier(theirs), sql.Identifier(mine), sql.SQL(parent_type)
     )
-    form = "p.{0} = c.{1}" if same else "p.{0}::text = c.{1}::text"
-    return sql.SQL(form).format(sql.Identifier(theirs), sql.Identifier(mine))
 
 
 def _row_text(alias: str, columns: Sequence[str]) -> sql.Composable:
