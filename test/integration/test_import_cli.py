@@ -72,3 +72,14 @@ def test_cascade_without_truncate_is_a_usage_error(target: str, seed: Path) -> N
     result = invoke(SCRIPT, *_args(target, seed, "--cascade"))
     assert result.code == 2
     assert "--cascade only applies with --truncate-first" in result.stderr
+
+
+def test_the_default_input_is_the_committed_seed_from_any_directory(
+    app_db_url: str, tmp_path: Path
+) -> None:
+    outcome = invoke_assert_code(
+        0, SCRIPT, "--database-url", app_db_url, "--verify", "--verbosity", "quiet", cwd=tmp_path
+    )
+    ((users,),) = run_sql(app_db_url, "SELECT count(*) FROM users")
+    assert users > 0
+    assert "users" in outcome.stdout

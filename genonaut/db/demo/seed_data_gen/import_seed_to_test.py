@@ -21,6 +21,7 @@ from genonaut.db.demo.seed_data_gen.errors import SeedError
 from genonaut.db.demo.seed_data_gen.loader import TableResult, import_seed
 from genonaut.db.demo.seed_data_gen.settings import DEFAULT_OUTPUT_DIR
 from genonaut.db.demo.seed_data_gen.verify import verify_seed
+from genonaut.db.utils import repo_root
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -33,8 +34,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--input-dir",
         type=Path,
-        default=DEFAULT_OUTPUT_DIR,
-        help=f"fixture directory (default: {DEFAULT_OUTPUT_DIR})",
+        help=f"fixture directory (default: {DEFAULT_OUTPUT_DIR} of the checkout)",
     )
     parser.add_argument(
         "--tables",
@@ -88,11 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     def progress(result: TableResult) -> None:
         progress_line(f"  {result.table}: {result.in_file} rows, {result.inserted} inserted")
 
+    input_dir = args.input_dir or repo_root() / DEFAULT_OUTPUT_DIR
     try:
         url = database_url_of(args)
         if not args.verify_only:
             report = import_seed(
-                args.input_dir,
+                input_dir,
                 url,
                 tables=args.tables,
                 truncate_first=args.truncate_first,
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(report.as_table())
         if args.verify or args.verify_only:
-            verdict = verify_seed(args.input_dir, url, tables=args.tables, tracer=tracer)
+            verdict = verify_seed(input_dir, url, tables=args.tables, tracer=tracer)
             print(verdict.as_table())
             return 0 if verdict.ok else 1
     except SeedError as exc:
