@@ -267,3 +267,19 @@ def test_export_reads_one_snapshot_while_the_source_changes(
     again = tmp_path / "again"
     export_seed(_settings(url, again))
     assert "0" in {r["id"] for r in read_rows(again)[TableName("public", "content_items")]}
+
+
+@pytest.mark.parametrize("limit", [100, 7])
+def test_every_table_is_filled_to_its_limit_where_the_source_has_the_rows(
+    demo_db_url: str, tmp_path: Path, limit: int
+) -> None:
+    report = export_seed(_settings(demo_db_url, tmp_path / "seed", default_limit=limit))
+    short = []
+    for t in report.tables:
+        (count,) = run_sql(
+            demo_db_url, f'SELECT count(*) FROM "{t.table.schema}"."{t.table.name}"'
+        )[0]
+        if t.by_limit != min(limit, count):
+            short.append(f"{t.table}: {t.by_limit} by the limit, {count} in the source")
+    assert short == []
+    assert report.rows <= 1.5 * limit * len(report.tables), report.as_table()
