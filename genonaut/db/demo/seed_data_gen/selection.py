@@ -6,10 +6,10 @@ only the keys of the chosen rows, so its memory follows the seed, not the source
 
 For each table:
 1. rows whose references all point at rows already chosen, first by primary key;
-2. if those are too few, rows that satisfy one reference, grouped by the others, for as long
-   as the new parents they need stay within a quarter of the limit; if there are none at all
-   (children of parents far down the key order), such rows up to the limit, or failing that
-   any rows, grouped by their references, and their parents come along;
+2. if those are too few, rows that need new parents, those needing the fewest first, until
+   the table holds its limit or the parents they pull in reach twice the limit: first rows
+   that miss just one reference, grouped by it so that they share the new parent, then rows
+   that satisfy none; their parents come along;
 3. one row per nullable or conditional relation that is set in the source but not yet in the
    seed, so tests can follow every join;
 4. every row the chosen rows reference is pulled in, recursively (closure).
