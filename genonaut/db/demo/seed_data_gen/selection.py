@@ -289,12 +289,13 @@ class Planner:
         self, leaf: TableName, usable: list[ForeignKey], sats: dict[str, Filter], short: int
     ) -> None:
         """Rows whose references are not all chosen yet, those that need the fewest new parents
-        first, while the parents they pull in stay within the table's limit.
+        first, while the parents they pull in stay within twice the table's limit.
 
-        The candidates are the rows that satisfy one reference, ordered by the others so that
-        rows sharing a parent come together (one statement per reference); when those run out,
-        rows that satisfy none, ordered by all of them. A table with one reference (an
-        extension table whose primary key is its foreign key) has only the second kind.
+        The candidates are, per reference, the rows that satisfy all the others, ordered by it
+        so that rows sharing the new parent come together (one statement per reference); when
+        those run out, rows that satisfy none, those leaving optional references unset first.
+        A table with one reference (an extension table whose primary key is its foreign key)
+        has only the second kind.
         """
         proj = self.picks[leaf].projection
         # Twice the limit: enough for rows that need two new parents each (a link table whose
