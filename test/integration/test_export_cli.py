@@ -140,3 +140,28 @@ def test_defaults_are_the_checkouts_from_any_directory(demo_db_url: str, tmp_pat
     result = invoke_assert_code(0, SCRIPT, "--database-url", demo_db_url, "--check", cwd=tmp_path)
     assert "match" in result.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_check_names_changed_column_types_and_relations(
+    demo_db_template: str,
+    make_database: Callable[..., str],
+    tmp_path: Path,
+) -> None:
+    url = make_database(template=demo_db_template)
+    out = tmp_path / "seed"
+    invoke_assert_code(0, SCRIPT, "--database-url", url, "--output-dir", str(out))
+    run_sql(
+        url,
+        "ALTER TABLE available_models ALTER COLUMN family TYPE varchar(200);"
+        "ALTER TABLE route_analytics DROP CONSTRAINT route_analytics_user_id_fkey;"
+        "CREATE TABLE x_owner (id uuid PRIMARY KEY);"
+        "ALTER TABLE tags ADD COLUMN owner_id uuid REFERENCES x_owner",
+    )
+    stale = invoke_assert_code(
+        1, SCRIPT, "--database-url", url, "--output-dir", str(out), "--check"
+    ).stdout
+    assert "column family was" in stale and "is character varying(200)" in stale
+    assert "relation dropped: route_analytics(user_id) -> users(id)" in stale
+    assert "table added:   x_owner" in stale
+    assert "relation added: tags(owner_id) -> x_owner(id)" in stale
+    assert "columns added: owner_id" in stale

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,7 @@ def _manifest() -> Manifest:
     users = TableName("public", "users")
     return Manifest(
         tables=(
-            FixtureTable(users, "users.tsv", 2, ("id", "name"), ("id",)),
+            FixtureTable(users, "users.tsv", 2, ("id", "name"), ("id",), types=("int", "text")),
             FixtureTable(
                 TableName("public", "items"),
                 "items.tsv",
@@ -101,6 +102,17 @@ def test_manifest_round_trip(tmp_path: Path) -> None:
     manifest = _manifest()
     (tmp_path / "manifest.json").write_text(manifest.to_json())
     assert read_manifest(tmp_path) == manifest
+
+
+def test_a_manifest_without_types_is_read_and_one_with_too_few_is_damage(tmp_path: Path) -> None:
+    document = json.loads(_manifest().to_json())
+    del document["tables"][0]["types"]
+    (tmp_path / "manifest.json").write_text(json.dumps(document))
+    assert read_manifest(tmp_path).tables[0].types == ()
+    document["tables"][0]["types"] = ["int"]
+    (tmp_path / "manifest.json").write_text(json.dumps(document))
+    with pytest.raises(FixtureError, match="1 types for 2 columns"):
+        read_manifest(tmp_path)
 
 
 def test_damaged_manifest_is_a_fixture_error(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from .fixture_format import (
     replace_directory,
 )
 from .postgres import Session, Tracer, ident, read_schema, session
-from .schema_graph import Schema, TableName
+from .schema_graph import ForeignKey, Schema, TableName
 from .selection import CLOSURE, INCLUDE, LIMIT, Selection, key_in, select_rows
 from .settings import ExportSettings, rules_for, virtual_relations
 from .text_table import format_table
@@ -135,6 +135,7 @@ def _write(
                     columns=columns,
                     primary_key=table.primary_key,
                     partition_of=table.partition_of,
+                    types=tuple(c.type for c in table.stored_columns),
                 )
             )
             report.tables.append(
@@ -148,16 +149,22 @@ def _write(
                 )
             )
     names = [e.name for e in entries]
-    relations = tuple(
-        fk
-        for fk in schema.foreign_keys
-        if any(leaf in names for leaf in schema.leaves(fk.table)) or fk.is_virtual
-    )
+    relations = _relations_of(schema, names)
     owners = _with_parents(schema, names)
     partitioned = tuple(
         (t.name, t.partition_of) for t in schema.tables if t.is_partitioned and t.name in owners
     )
     return Manifest(tuple(entries), relations, schema.fingerprint(owners), partitioned)
+
+
+def _relations_of(schema: Schema, names: Sequence[TableName]) -> tuple[ForeignKey, ...]:
+    """The relations a manifest records for these tables: declared ones whose rows they hold,
+    and every virtual one."""
+    return tuple(
+        fk
+        for fk in schema.foreign_keys
+        if any(leaf in names for leaf in schema.leaves(fk.table)) or fk.is_virtual
+    )
 
 
 def _file_order(schema: Schema, leaf: TableName) -> sql.Composable:
@@ -229,6 +236,26 @@ def check_fixtures(settings: ExportSettings, *, tracer: Tracer | None = None) ->
                 if part
             )
             report.changed.append(f"{name}: {detail}")
+        elif have[name].types:
+            report.changed += [
+                f"{name}: column {column} was {was}, is {now_type}"
+                for column, was, now_type in zip(
+                    now,
+                    have[name].types,
+                    (c.type for c in schema.table(name).stored_columns),
+                    strict=True,
+                )
+                if was != now_type
+            ]
+    kept = sorted(wanted & set(have))
+    recorded = {
+        fk.describe()
+        for fk in manifest.relations
+        if fk.is_virtual or any(leaf in kept for leaf in manifest.holders(fk.table))
+    }
+    current = {fk.describe() for fk in _relations_of(schema, kept)}
+    report.changed += [f"relation dropped: {r}" for r in sorted(recorded - current)]
+    report.changed += [f"relation added: {r}" for r in sorted(current - recorded)]
     if not report.is_stale:
         fingerprint = schema.fingerprint(_with_parents(schema, sorted(wanted)))
         if fingerprint != manifest.schema_fingerprint:

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import FixtureError
 from .schema_graph import ForeignKey, TableName
@@ -104,6 +105,8 @@ class FixtureTable:
     columns: tuple[str, ...]
     primary_key: tuple[str, ...] = ()
     partition_of: TableName | None = None
+    # The source's type of each column, as format_type writes it; () in older manifests.
+    types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,7 @@ class Manifest:
                     "file": t.file,
                     "rows": t.rows,
                     "columns": list(t.columns),
+                    "types": list(t.types),
                     "primary_key": list(t.primary_key),
                     "partition_of": t.partition_of.qualified if t.partition_of else None,
                 }
@@ -184,6 +188,7 @@ class Manifest:
                     file=str(t["file"]),
                     rows=int(t["rows"]),
                     columns=_names(t["columns"], "columns"),
+                    types=_types(t),
                     primary_key=_names(t.get("primary_key") or [], "primary_key"),
                     partition_of=(
                         TableName.parse(t["partition_of"]) if t.get("partition_of") else None
@@ -226,6 +231,13 @@ def _names(value: object, field: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise TypeError(f"{field} must be a list of column names, not {value!r}")
     return tuple(value)
+
+
+def _types(entry: dict[str, Any]) -> tuple[str, ...]:
+    types = _names(entry.get("types") or [], "types")
+    if types and len(types) != len(entry["columns"]):
+        raise ValueError(f"{entry['name']}: {len(types)} types for {len(entry['columns'])} columns")
+    return types
 
 
 def read_manifest(directory: Path) -> Manifest:
