@@ -271,8 +271,8 @@ def test_too_few_rows_with_chosen_parents_are_topped_up_with_few_new_parents(
     out = tmp_path / "seed"
     report = export_seed(ExportSettings(empty_db_url, out, default_limit=20))
     by_table = {t.table.name: t for t in report.tables}
-    # 6 votes need no new parent; 14 more come from two people (10 + 4 votes), within the
-    # budget of 20 // 4 = 5 new parents.
+    # 6 votes need no new parent; 14 more come from two people (10 + 4 votes): two new
+    # parents, well within the budget of twice the limit.
     assert by_table["votes"].rows == 20
     assert by_table["people"].by_closure == 2
     assert dangling(out) == []
