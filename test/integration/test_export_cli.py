@@ -45,14 +45,19 @@ def test_debug_verbosity_shows_the_sql(demo_db_url: str, tmp_path: Path) -> None
     assert "SQL: COPY (SELECT" in result.stderr
 
 
-def test_check_exits_1_when_stale_and_0_when_fresh(
-    demo_db_template: str,
-    make_database: Callable[..., str],
-    tmp_path: Path,
-) -> None:
+@pytest.fixture
+def exported_copy(
+    demo_db_template: str, make_database: Callable[..., str], tmp_path: Path
+) -> tuple[str, Path]:
+    """A copy of the demo database, free to alter, and its seed exported by the script."""
     url = make_database(template=demo_db_template)
     out = tmp_path / "seed"
     invoke_assert_code(0, SCRIPT, "--database-url", url, "--output-dir", str(out))
+    return url, out
+
+
+def test_check_exits_1_when_stale_and_0_when_fresh(exported_copy: tuple[str, Path]) -> None:
+    url, out = exported_copy
     fresh = invoke_assert_code(
         0, SCRIPT, "--database-url", url, "--output-dir", str(out), "--check"
     )
@@ -143,13 +148,9 @@ def test_defaults_are_the_checkouts_from_any_directory(demo_db_url: str, tmp_pat
 
 
 def test_check_names_changed_column_types_and_relations(
-    demo_db_template: str,
-    make_database: Callable[..., str],
-    tmp_path: Path,
+    exported_copy: tuple[str, Path],
 ) -> None:
-    url = make_database(template=demo_db_template)
-    out = tmp_path / "seed"
-    invoke_assert_code(0, SCRIPT, "--database-url", url, "--output-dir", str(out))
+    url, out = exported_copy
     run_sql(
         url,
         "ALTER TABLE available_models ALTER COLUMN family TYPE varchar(200);"
