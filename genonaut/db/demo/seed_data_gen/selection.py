@@ -215,6 +215,10 @@ class Planner:
         self.on_table = on_table
         self.edges = leaf_edges(schema, rules.tables)
         self.order = dependency_order(rules.tables, self.edges)
+        self.group_of = {leaf: i for i, group in enumerate(self.order) for leaf in group}
+        # Per group of `order`, the relations a walk through the group follows (see
+        # `_chain_steps`).
+        self.steps: dict[int, list[tuple[TableName, ForeignKey, TableName]]] = {}
         self.picks = {t: TablePick(self._projection(t)) for t in rules.tables}
         self.done: set[TableName] = set()
         # Referenced keys the source does not have (a virtual relation over untidy data).
@@ -569,21 +573,139 @@ class Planner:
             missing = self._missing()
             if not missing:
                 return
+            walks: dict[int, list[tuple[TableName, tuple[str, ...], set[Key]]]] = {}
             for (table, columns), keys in sorted(missing.items()):
-                found: set[Key] = set()
                 for leaf in self.schema.leaves(table):
+                    group = self.group_of.get(leaf)
+                    if group is not None and self._chain_steps(group):
+                        walks.setdefault(group, []).append((leaf, columns, keys))
+                        continue
                     proj = self.picks[leaf].projection
                     types = [proj.table.column(c).type for c in columns]
                     clause, params = key_in(columns, types, keys)
-                    index = proj.keys.index(columns)
                     query = self._ancestry(leaf, columns, clause) or sql.SQL(
                         "SELECT {} FROM {} WHERE {}"
                     ).format(proj.select_list(), ident(leaf), clause)
                     self._add(leaf, self.db.fetch(query, params), CLOSURE)
+            for group, starts in sorted(walks.items()):
+                self._walk_group(group, starts)
+            for (table, columns), keys in missing.items():
+                found: set[Key] = set()
+                for leaf in self.schema.leaves(table):
+                    index = self.picks[leaf].projection.keys.index(columns)
                     found.update(r.keys[index] for r in self.picks[leaf].rows.values())
                 gone = keys - found
                 if gone:
                     self.absent.setdefault((table, columns), set()).update(gone)
+
+    def _chain_steps(self, group: int) -> list[tuple[TableName, ForeignKey, TableName]]:
+        """For a cycle through several tables: each (child, relation, parent) inside it that
+        `_walk_group` follows. Only relations to a key unique across the referred table: the
+        walk takes every row a reference matches, where one round at a time stops at the first
+        already chosen, and the two agree only when a reference matches one row."""
+        if group not in self.steps:
+            members = self.order[group]
+            self.steps[group] = [
+                (child, fk, parent)
+                for child in members
+                for fk in self.picks[child].projection.relations
+                if len(members) > 1 and self._is_unique_target(fk)
+                for parent in self.schema.leaves(fk.referred_table)
+                if parent in members
+            ]
+        return self.steps[group]
+
+    def _is_unique_target(self, fk: ForeignKey) -> bool:
+        if not fk.is_virtual:
+            return True  # PostgreSQL requires a unique key on the referred columns
+        target = self.schema.table(fk.referred_table)
+        return fk.referred_columns in (target.primary_key, *target.unique_keys)
+
+    def _walk_group(
+        self, group: int, starts: list[tuple[TableName, tuple[str, ...], set[Key]]]
+    ) -> None:
+        """The missing rows of a cycle through several tables (a.b_id -> b, b.a_id -> a) and
+        every row they reference inside it, in one recursive statement instead of one round
+        per level. The walk carries (table tag, ctid) pairs, which have the equality UNION
+        needs where json columns have none; each row comes back with its tag as one json
+        record of what `Projection.select_list` reads, so that tables of different shapes
+        share one result."""
+        members = self.order[group]
+        tag = {leaf: i for i, leaf in enumerate(members)}
+        firsts: list[sql.Composable] = []
+        params: list[Any] = []
+        for leaf, columns, keys in starts:
+            proj = self.picks[leaf].projection
+            types = [proj.table.column(c).type for c in columns]
+            clause, values = key_in(columns, types, keys)
+            firsts.append(
+                sql.SQL("SELECT {}, ctid FROM {} WHERE {}").format(
+                    sql.Literal(tag[leaf]), ident(leaf), clause
+                )
+            )
+            params.extend(values)
+        steps = [
+            self._step(tag[child], child, fk, tag[parent], parent)
+            for child, fk, parent in self._chain_steps(group)
+        ]
+        reads = [
+            sql.SQL(
+                "SELECT {tag}, row_to_json(ROW({select})) FROM {table} "
+                "WHERE ctid = ANY(ARRAY(SELECT w.tid FROM walk w WHERE w.tag = {tag}))"
+            ).format(
+                tag=sql.Literal(tag[leaf]),
+                select=self.picks[leaf].projection.select_list(),
+                table=ident(leaf),
+            )
+            for leaf in members
+        ]
+        query = sql.SQL(
+            "WITH RECURSIVE walk (tag, tid) AS ("
+            "SELECT * FROM ({firsts}) AS s "
+            "UNION SELECT x.tag, x.tid FROM walk w CROSS JOIN LATERAL ({steps}) AS x(tag, tid)) "
+            "{reads}"
+        ).format(
+            firsts=sql.SQL(" UNION ALL ").join(firsts),
+            steps=sql.SQL(" UNION ALL ").join(steps),
+            reads=sql.SQL(" UNION ALL ").join(reads),
+        )
+        found: dict[int, list[tuple[Any, ...]]] = {}
+        for number, record in self.db.fetch(query, params):
+            fields = [record[f"f{i}"] for i in range(1, len(record) + 1)]
+            found.setdefault(number, []).append(tuple(fields))
+        for leaf in members:
+            self._add(leaf, found.get(tag[leaf], []), CLOSURE)
+
+    def _step(
+        self, child_tag: int, child: TableName, fk: ForeignKey, parent_tag: int, parent: TableName
+    ) -> sql.Composable:
+        """The rows of `parent` that the walk's row of `child` references through `fk`, read
+        in the parent's type as `Projection.select_list` reads them."""
+        own = [self.picks[child].projection.table.column(c).type for c in fk.columns]
+        referred = self._referred_types(fk)
+        pairs = [
+            sql.SQL("p.{} = c.{}{}").format(
+                sql.Identifier(rc),
+                sql.Identifier(c),
+                sql.SQL("" if t == o else f"::{t}"),
+            )
+            for c, rc, o, t in zip(fk.columns, fk.referred_columns, own, referred, strict=True)
+        ]
+        # The child row is read alone in a subquery, so that the relation's condition sees
+        # the child's own column names and nothing else.
+        return sql.SQL(
+            "SELECT {parent_tag}, p.ctid FROM (SELECT {columns} FROM {child} "
+            "WHERE ctid = w.tid AND {applies}) AS c JOIN {parent} p ON {pairs} "
+            "WHERE w.tag = {child_tag}"
+        ).format(
+            parent_tag=sql.Literal(parent_tag),
+            columns=sql.SQL(", ").join(sql.Identifier(c) for c in dict.fromkeys(fk.columns)),
+            child=ident(child),
+            applies=applies(fk),
+            parent=ident(parent),
+            pairs=sql.SQL(" AND ").join(pairs),
+            child_tag=sql.Literal(child_tag),
+        )
 
     def _ancestry(
         self, leaf: TableName, columns: tuple[str, ...], start: sql.Composable
