@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from db_helpers import run_sql
 from fixture_oracle import dangling, read_rows, snapshot
 
@@ -88,3 +89,58 @@ def test_a_chain_through_a_three_table_cycle_is_closed_in_as_many_statements_at_
     settings = ExportSettings(db, tmp_path / "again", default_limit=1, virtual_fks=R_TO_P)
     export_seed(settings.merged(where={"p": "id = 1000"}))
     assert snapshot(tmp_path / "again") == snapshot(tmp_path / "deep")
+
+
+# One table, but not one `_ancestry` walks: partitions of a table that references itself
+# (one partition, or two that reference each other), a conditional self-reference, and
+# self-references to two keys. Row i references row i - 1; row 1 references nothing.
+SELF_CHAINS = {
+    "one partition": """
+        CREATE TABLE t (id int PRIMARY KEY, up int REFERENCES t, doc json) PARTITION BY RANGE (id);
+        CREATE TABLE t_all PARTITION OF t DEFAULT;
+        INSERT INTO t SELECT i, NULLIF(i - 1, 0), '{}' FROM generate_series(1, %(depth)s) i;
+    """,
+    "two partitions": """
+        CREATE TABLE t (id int PRIMARY KEY, up int REFERENCES t, doc json) PARTITION BY RANGE (id);
+        CREATE TABLE t_odd PARTITION OF t FOR VALUES FROM (MINVALUE) TO (%(half)s);
+        CREATE TABLE t_even PARTITION OF t DEFAULT;
+        INSERT INTO t SELECT i, NULLIF(i - 1, 0), '{}' FROM generate_series(1, %(depth)s) i;
+    """,
+    "a condition": """
+        CREATE TABLE t (id int PRIMARY KEY, kind text NOT NULL, up int, doc json);
+        INSERT INTO t SELECT i, CASE WHEN i = 1 THEN 'root' ELSE 'child' END, i - 1, '{}'
+          FROM generate_series(1, %(depth)s) i;
+    """,
+    "two keys": """
+        CREATE TABLE t (id int PRIMARY KEY, code text NOT NULL UNIQUE, up int, up_code text,
+                        doc json);
+        INSERT INTO t SELECT i, 'c' || i, CASE WHEN i %% 2 = 0 THEN i - 1 END,
+          CASE WHEN i %% 2 = 1 AND i > 1 THEN 'c' || (i - 1) END, '{}'
+          FROM generate_series(1, %(depth)s) i;
+        ALTER TABLE t ADD FOREIGN KEY (up) REFERENCES t;
+        ALTER TABLE t ADD FOREIGN KEY (up_code) REFERENCES t (code);
+    """,
+}
+UP_WHEN_CHILD = (VirtualRelation("t", ("up",), "t", ("id",), "kind = 'child'"),)
+
+
+def _self_chain(db: str, out: Path, case: str, depth: int) -> ExportReport:
+    run_sql(db, SELF_CHAINS[case] + "ANALYZE;", {"depth": depth, "half": depth // 2})
+    virtual = UP_WHEN_CHILD if case == "a condition" else ()
+    settings = ExportSettings(db, out, default_limit=1, virtual_fks=virtual)
+    leaves = {"one partition": ["t_all"], "two partitions": ["t_odd", "t_even"]}
+    where = {leaf: f"id = {depth}" for leaf in leaves.get(case, ["t"])}
+    return export_seed(settings.merged(where=where))
+
+
+@pytest.mark.parametrize("case", sorted(SELF_CHAINS))
+def test_a_self_reference_beyond_one_key_costs_as_many_statements_at_any_depth(
+    case: str, make_database: Callable[..., str], tmp_path: Path
+) -> None:
+    shallow = _self_chain(make_database(), tmp_path / "shallow", case, 10)
+    deep = _self_chain(make_database(), tmp_path / "deep", case, 400)
+    rows = read_rows(tmp_path / "deep")
+    assert {r["id"] for leaf in rows for r in rows[leaf]} == {str(i) for i in range(1, 401)}
+    for name in ("shallow", "deep"):
+        assert dangling(tmp_path / name) == [], name
+    assert deep.statements == shallow.statements

@@ -12,7 +12,8 @@ For each table:
    that satisfy none; their parents come along;
 3. one row per nullable or conditional relation that is set in the source but not yet in the
    seed, so tests can follow every join;
-4. every row the chosen rows reference is pulled in, recursively (closure).
+4. every row the chosen rows reference is pulled in, recursively (closure): a table that
+   references itself, or a cycle through several tables, in one recursive statement.
 `include` rows come first, with everything that references them, and do not count against
 the limit.
 """
@@ -602,17 +603,27 @@ class Planner:
         """For a cycle through several tables: each (child, relation, parent) inside it that
         `_walk_group` follows. Only relations to a key unique across the referred table: the
         walk takes every row a reference matches, where one round at a time stops at the first
-        already chosen, and the two agree only when a reference matches one row."""
+        already chosen, and the two agree only when a reference matches one row.
+
+        Nothing for a table that references only itself, through one key and no condition:
+        `_ancestry` walks that."""
         if group not in self.steps:
             members = self.order[group]
-            self.steps[group] = [
+            steps = [
                 (child, fk, parent)
                 for child in members
                 for fk in self.picks[child].projection.relations
-                if len(members) > 1 and self._is_unique_target(fk)
+                if self._is_unique_target(fk)
                 for parent in self.schema.leaves(fk.referred_table)
                 if parent in members
             ]
+            alone = (
+                len(members) == 1
+                and self.schema.table(members[0]).partition_of is None
+                and len({fk.referred_columns for _, fk, _ in steps}) <= 1
+                and not any(fk.condition for _, fk, _ in steps)
+            )
+            self.steps[group] = [] if alone else steps
         return self.steps[group]
 
     def _is_unique_target(self, fk: ForeignKey) -> bool:
