@@ -144,3 +144,29 @@ def test_a_self_reference_beyond_one_key_costs_as_many_statements_at_any_depth(
     for name in ("shallow", "deep"):
         assert dangling(tmp_path / name) == [], name
     assert deep.statements == shallow.statements
+
+
+# g -> c -> p. c(100) and g(300) hang below p(1) beside the chain of g(1).
+UNDER_ONE_PARENT = """
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p);
+CREATE TABLE g (id int PRIMARY KEY, c_id int REFERENCES c);
+INSERT INTO p SELECT generate_series(1, 50);
+INSERT INTO c SELECT i, i FROM generate_series(1, 50) i;
+INSERT INTO c VALUES (100, 1);
+INSERT INTO g SELECT i, i FROM generate_series(1, 50) i;
+INSERT INTO g VALUES (300, 100);
+"""
+
+
+def test_an_include_brings_what_references_rows_an_earlier_include_pulled_in(
+    empty_db_url: str, tmp_path: Path
+) -> None:
+    run_sql(empty_db_url, UNDER_ONE_PARENT)
+    # g(1) pulls in c(1) and p(1) by closure; the second include names p(1) itself.
+    include = (("g", "id = 1"), ("p", "id = 1"))
+    export_seed(ExportSettings(empty_db_url, tmp_path / "seed", default_limit=1, include=include))
+    rows = read_rows(tmp_path / "seed")
+    assert {"1", "100"} <= {r["id"] for r in rows[TableName("public", "c")]}
+    assert {"1", "300"} <= {r["id"] for r in rows[TableName("public", "g")]}
+    assert dangling(tmp_path / "seed") == []

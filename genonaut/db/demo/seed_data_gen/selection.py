@@ -228,6 +228,8 @@ class Planner:
         # Keys of the chosen rows, by (table, columns) for every table a relation may name:
         # the leaf itself and the partitioned tables above it.
         self.present: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
+        # Rows whose referencing rows `_include` has pulled in.
+        self.followed: dict[TableName, set[Key]] = {}
         # Rows added since their references were last checked.
         self.unchecked: list[tuple[TableName, _Row]] = []
 
@@ -806,10 +808,12 @@ class Planner:
             query = sql.SQL("SELECT {} FROM {} WHERE ({}) ORDER BY {}").format(
                 proj.select_list(), ident(leaf), user_sql(condition), proj.order_by()
             )
-            before = set(self.picks[leaf].rows)
-            self._add(leaf, self.db.fetch(query, []), INCLUDE)
-            frontier[leaf] = set(self.picks[leaf].rows) - before
+            matched = self.db.fetch(query, [])
+            self._add(leaf, matched, INCLUDE)
+            frontier[leaf] = self._unfollowed(leaf, matched)
         while any(frontier.values()):
+            for parent, new in frontier.items():
+                self.followed.setdefault(parent, set()).update(new)
             next_frontier: dict[TableName, set[Key]] = {}
             for parent, new in sorted(frontier.items()):
                 if not new:
@@ -840,12 +844,17 @@ class Planner:
                             found = sql.SQL("SELECT {} FROM {} WHERE {}").format(
                                 proj.select_list(), ident(child), start
                             )
-                        before = set(self.picks[child].rows)
-                        self._add(child, self.db.fetch(found, params), INCLUDE)
-                        added = set(self.picks[child].rows) - before
-                        next_frontier.setdefault(child, set()).update(added)
+                        rows = self.db.fetch(found, params)
+                        self._add(child, rows, INCLUDE)
+                        unfollowed = self._unfollowed(child, rows)
+                        next_frontier.setdefault(child, set()).update(unfollowed)
             frontier = next_frontier
         self._close()
+
+    def _unfollowed(self, leaf: TableName, rows: list[tuple[Any, ...]]) -> set[Key]:
+        """The identities of `rows` whose referencing rows no `include` has looked for yet:
+        new rows, and rows already chosen otherwise (by an earlier include's closure)."""
+        return {tuple(raw[0]) for raw in rows} - self.followed.get(leaf, set())
 
     # -- checks -----------------------------------------------------------------------------
 
