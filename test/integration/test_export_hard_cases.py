@@ -212,8 +212,10 @@ def test_a_deep_self_reference_costs_one_statement_not_one_per_level(
         players = read_rows(tmp_path / name)[TableName("public", "players")]
         assert every <= {p["id"] for p in players}, name
         assert dangling(tmp_path / name) == [], name
+    # An include costs a few statements of its own (checking its condition, following it down,
+    # closing over what it brings), whatever the depth: one per level would add about 400.
     assert up.statements <= plain.statements + 5
-    assert down.statements <= plain.statements + 10
+    assert down.statements <= plain.statements + 20
 
 
 ODD_NAMES = """
