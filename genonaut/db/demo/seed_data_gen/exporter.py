@@ -19,8 +19,9 @@ from .fixture_format import (
     replace_directory,
 )
 from .postgres import Session, Tracer, ident, read_schema, session
+from .row_queries import key_in
 from .schema_graph import ForeignKey, Schema, TableName
-from .selection import CLOSURE, INCLUDE, LIMIT, Selection, key_in, select_rows
+from .selection import CLOSURE, INCLUDE, LIMIT, Selection, select_rows
 from .settings import ExportSettings, rules_for, virtual_relations
 from .text_table import format_table
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,11 +30,21 @@ from psycopg2 import sql
 
 from .errors import ConfigError, EmptySelection, UnknownColumn
 from .postgres import Session, ident
+from .row_queries import (
+    Filter,
+    Key,
+    Projection,
+    applies,
+    key_in,
+    relation_step,
+    self_walk,
+    sort_key,
+    user_sql,
+)
 from .schema_graph import ForeignKey, Schema, Table, TableName, dependency_order, leaf_edges
 
 log = logging.getLogger(__name__)
 
-Key = tuple[str | None, ...]
 # A parent a row needs: the table and key it references, and the key's values.
 _Need = tuple[TableName, tuple[str, ...], Key]
 OnTable = Callable[[TableName, int], None]
@@ -68,120 +78,6 @@ class _Row:
     origin: str
 
 
-@dataclass(frozen=True)
-class Projection:
-    """What the plan reads of a table's rows: identity, outgoing references, referred keys."""
-
-    table: Table
-    identity: tuple[str, ...]
-    relations: tuple[ForeignKey, ...]
-    keys: tuple[tuple[str, ...], ...]
-    # Per relation, the types of the referred columns: a reference is read in its parent's
-    # type, so that an int column pointing at a numeric(10,2) key reads '1.00', as the key does.
-    referred_types: tuple[tuple[str, ...], ...] = ()
-
-    @property
-    def uses_ctid(self) -> bool:
-        return not self.table.primary_key
-
-    def select_list(self) -> sql.Composable:
-        parts: list[sql.Composable] = [
-            sql.SQL("ARRAY[{}]").format(sql.SQL(", ").join(_as_text(c) for c in self.identity))
-        ]
-        referred = self.referred_types or tuple(() for _ in self.relations)
-        for fk, types in zip(self.relations, referred, strict=True):
-            own = [self.table.column(c).type for c in fk.columns]
-            parts.append(
-                sql.SQL("CASE WHEN {} THEN ARRAY[{}] END").format(
-                    applies(fk),
-                    sql.SQL(", ").join(
-                        _as_text(c, None if not types or t == o else t)
-                        for c, o, t in zip(fk.columns, own, types or own, strict=True)
-                    ),
-                )
-            )
-        for key in self.keys:
-            parts.append(sql.SQL("ARRAY[{}]").format(sql.SQL(", ").join(_as_text(c) for c in key)))
-        return sql.SQL(", ").join(parts)
-
-    def order_by(self) -> sql.Composable:
-        """Primary-key order. A table without one is ordered by all its columns (as text where
-        unsortable), those of its first index first, so the planner can walk that index."""
-        if self.table.primary_key:
-            return sql.SQL(", ").join(sql.Identifier(c) for c in self.table.primary_key)
-        sortable = {c.name for c in self.table.columns if c.is_sortable}
-        lead = next((i for i in self.table.indexes if sortable.issuperset(i)), ())
-        columns = [*lead, *(c.name for c in self.table.columns if c.name not in lead)]
-        return sql.SQL(", ").join(
-            sql.Identifier(name)
-            if name in sortable
-            else sql.SQL('{}::text COLLATE "C"').format(sql.Identifier(name))
-            for name in columns
-        )
-
-
-def user_sql(text: str) -> sql.Composable:
-    """A condition written by the user, as a fragment of a statement that also takes %s."""
-    return sql.SQL(text.replace("%", "%%"))
-
-
-def _as_text(column: str, via: str | None = None) -> sql.Composable:
-    if column == "ctid":
-        return sql.SQL("ctid::text")
-    if via is not None:
-        return sql.SQL(f"{{}}::{via}::text").format(sql.Identifier(column))
-    return sql.SQL("{}::text").format(sql.Identifier(column))
-
-
-def applies(fk: ForeignKey) -> sql.Composable:
-    """True where a row references something: all columns set and the condition holds."""
-    tests = [sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in fk.columns]
-    if fk.condition:
-        tests.append(sql.SQL("({}) IS TRUE").format(user_sql(fk.condition)))
-    return sql.SQL("({})").format(sql.SQL(" AND ").join(tests))
-
-
-def key_in(
-    columns: Sequence[str], types: Sequence[str], values: Iterable[Key], *, negate: bool = False
-) -> tuple[sql.Composable, list[Any]]:
-    """`(columns) IN (values)`, the values sent as text arrays and cast to the column types."""
-    rows = sorted(set(values), key=_sort_key)
-    if list(columns) == ["ctid"]:
-        op = "<> ALL" if negate else "= ANY"
-        return sql.SQL(f"ctid {op}(%s::tid[])"), [[r[0] for r in rows]]
-    if len(columns) == 1:
-        op = "<> ALL" if negate else "= ANY"
-        return (
-            sql.SQL(f"{{}} {op}(%s::text[]::{types[0]}[])").format(sql.Identifier(columns[0])),
-            [[r[0] for r in rows]],
-        )
-    names = [sql.Identifier(f"k{i}") for i in range(len(columns))]
-    clause = sql.SQL("({}) {} (SELECT {} FROM unnest({}) AS u({}))").format(
-        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
-        sql.SQL("NOT IN" if negate else "IN"),
-        sql.SQL(", ").join(
-            sql.SQL(f"u.{{}}::{t}").format(n) for n, t in zip(names, types, strict=True)
-        ),
-        sql.SQL(", ").join(sql.SQL("%s::text[]") for _ in columns),
-        sql.SQL(", ").join(names),
-    )
-    return clause, [[r[i] for r in rows] for i in range(len(columns))]
-
-
-def _sort_key(key: Key) -> tuple[str, ...]:
-    return tuple("" if v is None else v for v in key)
-
-
-@dataclass(frozen=True)
-class Filter:
-    """A condition on a table's rows. A selective one (`column = ANY(few keys)` on a NOT NULL
-    column) matches few rows through an index, so the plan should start from it."""
-
-    clause: sql.Composable
-    params: list[Any]
-    is_selective: bool = False
-
-
 @dataclass
 class TablePick:
     """The rows chosen from one table, by identity, with how each came in."""
@@ -194,7 +90,7 @@ class TablePick:
 
     @property
     def identities(self) -> list[Key]:
-        return sorted(self.rows, key=_sort_key)
+        return sorted(self.rows, key=sort_key)
 
 
 @dataclass
@@ -658,7 +554,15 @@ class Planner:
             )
             params.extend(values)
         steps = [
-            self._step(tag[child], child, fk, tag[parent], parent)
+            relation_step(
+                child,
+                self.picks[child].projection.table,
+                fk,
+                self._referred_types(fk),
+                child_tag=tag[child],
+                parent=parent,
+                parent_tag=tag[parent],
+            )
             for child, fk, parent in self._chain_steps(group)
         ]
         reads = [
@@ -689,37 +593,6 @@ class Planner:
         for leaf in members:
             self._add(leaf, found.get(tag[leaf], []), CLOSURE)
 
-    def _step(
-        self, child_tag: int, child: TableName, fk: ForeignKey, parent_tag: int, parent: TableName
-    ) -> sql.Composable:
-        """The rows of `parent` that the walk's row of `child` references through `fk`, read
-        in the parent's type as `Projection.select_list` reads them."""
-        own = [self.picks[child].projection.table.column(c).type for c in fk.columns]
-        referred = self._referred_types(fk)
-        pairs = [
-            sql.SQL("p.{} = c.{}{}").format(
-                sql.Identifier(rc),
-                sql.Identifier(c),
-                sql.SQL("" if t == o else f"::{t}"),
-            )
-            for c, rc, o, t in zip(fk.columns, fk.referred_columns, own, referred, strict=True)
-        ]
-        # The child row is read alone in a subquery, so that the relation's condition sees
-        # the child's own column names and nothing else.
-        return sql.SQL(
-            "SELECT {parent_tag}, p.ctid FROM (SELECT {columns} FROM {child} "
-            "WHERE ctid = w.tid AND {applies}) AS c JOIN {parent} p ON {pairs} "
-            "WHERE w.tag = {child_tag}"
-        ).format(
-            parent_tag=sql.Literal(parent_tag),
-            columns=sql.SQL(", ").join(sql.Identifier(c) for c in dict.fromkeys(fk.columns)),
-            child=ident(child),
-            applies=applies(fk),
-            parent=ident(parent),
-            pairs=sql.SQL(" AND ").join(pairs),
-            child_tag=sql.Literal(child_tag),
-        )
-
     def _ancestry(
         self, leaf: TableName, columns: tuple[str, ...], start: sql.Composable
     ) -> sql.Composable | None:
@@ -734,58 +607,8 @@ class Planner:
         if not selfs or self.schema.table(leaf).partition_of is not None:
             return None
         # Several self-references to one key (a boss and a mentor) are walked together.
-        return self._walk(leaf, start, carry=tuple(fk.columns for fk in selfs), match=columns)
-
-    def _walk(
-        self,
-        leaf: TableName,
-        start: sql.Composable,
-        *,
-        carry: tuple[tuple[str, ...], ...],
-        match: tuple[str, ...],
-    ) -> sql.Composable:
-        """Rows matching `start`, then rows whose `match` columns equal one of the `carry`
-        column lists of rows found, recursively: up self-references (carry each reference,
-        match the key) or down one (carry the key, match the reference). Rows are followed by
-        ctid, which has the equality that UNION needs where json columns have none."""
         proj = self.picks[leaf].projection
-        width = len(match)
-        slots = [sql.Identifier(f"k{i}") for i in range(width)]
-        names = sorted({c for columns in carry for c in columns})
-        renamed = {c: sql.Identifier(f"c{i}") for i, c in enumerate(names)}
-
-        def values(alias: str, name: Callable[[str], sql.Composable]) -> sql.Composable:
-            rows = sql.SQL(", ").join(
-                sql.SQL("({})").format(sql.SQL(", ").join(name(c) for c in columns))
-                for columns in carry
-            )
-            return sql.SQL("CROSS JOIN LATERAL (VALUES {}) AS {}({})").format(
-                rows, sql.Identifier(alias), sql.SQL(", ").join(slots)
-            )
-
-        # The first rows are read in a subquery whose columns are renamed, so that `start`
-        # sees the table's own names and nothing else.
-        return sql.SQL(
-            "WITH RECURSIVE walk (tid, {slots}) AS ("
-            "SELECT s.tid, {first_slots} FROM (SELECT ctid, {columns} FROM {table} WHERE {start}) "
-            "AS s(tid, {renamed}) {first_values} "
-            "UNION SELECT n.ctid, {next_slots} FROM {table} n "
-            "JOIN walk w ON ({match}) = ({found}) {next_values}) "
-            "SELECT {select} FROM {table} WHERE ctid = ANY(ARRAY(SELECT tid FROM walk))"
-        ).format(
-            slots=sql.SQL(", ").join(slots),
-            first_slots=sql.SQL(", ").join(sql.Identifier("v", f"k{i}") for i in range(width)),
-            columns=sql.SQL(", ").join(sql.Identifier(c) for c in names),
-            table=ident(leaf),
-            start=start,
-            renamed=sql.SQL(", ").join(renamed[c] for c in names),
-            first_values=values("v", lambda c: sql.SQL("s.{}").format(renamed[c])),
-            next_slots=sql.SQL(", ").join(sql.Identifier("x", f"k{i}") for i in range(width)),
-            match=sql.SQL(", ").join(sql.Identifier("n", c) for c in match),
-            found=sql.SQL(", ").join(sql.SQL("w.{}").format(k) for k in slots),
-            next_values=values("x", lambda c: sql.Identifier("n", c)),
-            select=proj.select_list(),
-        )
+        return self_walk(proj, leaf, start, carry=tuple(fk.columns for fk in selfs), match=columns)
 
     def _missing(self) -> dict[tuple[TableName, tuple[str, ...]], set[Key]]:
         """References of the rows added since the last call that point at no chosen row."""
@@ -837,8 +660,8 @@ class Planner:
                             and child_table.partition_of is None
                         ):
                             # Down a self-reference: the whole subtree in one statement.
-                            found = self._walk(
-                                child, start, carry=(fk.referred_columns,), match=fk.columns
+                            found = self_walk(
+                                proj, child, start, carry=(fk.referred_columns,), match=fk.columns
                             )
                         else:
                             found = sql.SQL("SELECT {} FROM {} WHERE {}").format(
