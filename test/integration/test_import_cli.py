@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cli_helpers import invoke, invoke_assert_code
 from db_helpers import run_sql
+from import_fixtures import counts, seed_rows, write_fixture
 
 SCRIPT = "import_seed_to_test"
 
@@ -83,3 +84,19 @@ def test_the_default_input_is_the_committed_seed_from_any_directory(
     ((users,),) = run_sql(app_db_url, "SELECT count(*) FROM users")
     assert users > 0
     assert "users" in outcome.stdout
+
+
+def test_a_failure_after_progress_says_nothing_was_written(target: str, tmp_path: Path) -> None:
+    spec = seed_rows()
+    columns, authors = spec["authors"]
+    spec["authors"] = (columns, [a for a in authors if a[0] != "2"])  # book 1's author
+    seed = write_fixture(tmp_path / "seed", spec)
+    before = counts(target, list(spec))
+    outcome = invoke(SCRIPT, *_args(target, seed))
+    assert outcome.code == 2
+    lines = outcome.stderr.rstrip().splitlines()
+    assert any(line.startswith("  authors: 199 rows") for line in lines), outcome.stderr
+    (error,) = [line for line in lines if line.startswith("Error: ")]
+    assert "books" in error and "books_author_id_fkey" in error
+    assert lines[-1] == "Nothing was written: the import rolled back as a whole."
+    assert counts(target, list(spec)) == before

@@ -85,7 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     tracer = tracer_for(args)
     progress_line = say(args)
 
+    progressed: list[TableResult] = []
+
     def progress(result: TableResult) -> None:
+        progressed.append(result)
         progress_line(f"  {result.table}: {result.in_file} rows, {result.inserted} inserted")
 
     input_dir = args.input_dir or repo_root() / DEFAULT_OUTPUT_DIR
@@ -110,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     except SeedError as exc:
         if args.traceback:
             raise
-        return fail(exc)
+        code = fail(exc)
+        if progressed:  # the lines above spoke of rows inserted in the transaction undone
+            print("Nothing was written: the import rolled back as a whole.", file=sys.stderr)
+        return code
     return 0
 
 
