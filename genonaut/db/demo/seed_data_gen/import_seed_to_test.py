@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.traceback:
             raise
         code = fail(exc)
-        if progressed:  # the lines above spoke of rows inserted in the transaction undone
+        if progressed and args.verbosity != "quiet":
+            # The progress lines above spoke of rows inserted in the transaction undone.
             print("Nothing was written: the import rolled back as a whole.", file=sys.stderr)
         return code
     return 0
