@@ -57,3 +57,21 @@ def test_hr_cycle_and_self_reference_come_with_their_rows(
     ids = {e["employee_id"] for e in employees}
     assert {e["manager_id"] for e in employees if e["manager_id"]} <= ids
     assert dangling(out) == []
+
+
+def test_every_table_is_filled_to_its_limit_where_the_source_allows(
+    dataset: tuple[str, str], tmp_path: Path
+) -> None:
+    """Each table holds at least min(limit, its rows): rows that closure brought in before the
+    table's turn count against its limit, the limit rule fills the rest."""
+    name, url = dataset
+    limit = 7
+    report = export_seed(ExportSettings(url, tmp_path / "seed", default_limit=limit))
+    counts = expected_rows(name)
+    short = [
+        f"{t.table}: {t.rows} of {min(limit, counts[t.table.qualified])}"
+        for t in report.tables
+        if t.rows < min(limit, counts[t.table.qualified])
+    ]
+    assert short == []
+    assert dangling(tmp_path / "seed") == []
