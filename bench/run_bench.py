@@ -85,9 +85,9 @@ def measure(argv: Sequence[str], env: dict[str, str] | None = None) -> Measured:
 
 
 def sql(url: str, statement: str) -> list[tuple[object, ...]]:
-    from genonaut.db.demo.seed_data_gen.postgres import libpq_dsn
+    from genonaut.db.demo.seed_data_gen.postgres import to_libpq_dsn
 
-    conn = psycopg2.connect(libpq_dsn(url))
+    conn = psycopg2.connect(to_libpq_dsn(url))
     conn.autocommit = True
     try:
         with conn.cursor() as cur:

@@ -6,12 +6,12 @@ from typing import Any
 
 import psycopg2
 
-from genonaut.db.demo.seed_data_gen.postgres import libpq_dsn
+from genonaut.db.demo.seed_data_gen.postgres import to_libpq_dsn
 
 
 def run_sql(url: str, statements: str, params: Any = None) -> list[tuple[Any, ...]]:
     """Run `statements` in autocommit mode; the rows of the last one, if it returns any."""
-    conn = psycopg2.connect(libpq_dsn(url))
+    conn = psycopg2.connect(to_libpq_dsn(url))
     conn.autocommit = True
     try:
         with conn.cursor() as cur:

@@ -13,8 +13,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from genonaut.db.demo.seed_data_gen.errors import SetupFailed
+from genonaut.db.demo.seed_data_gen.postgres import first_line
 from genonaut.db.schema import ALEMBIC_REVISION, PARTITION_DDL, alembic_version, metadata
-from genonaut.db.utils import checked_url, connection_failed, database_url, redact
+from genonaut.db.utils import connection_failed, redact
 
 
 def _engine(url: str, **kwargs: object) -> Engine:
@@ -94,19 +95,11 @@ def prepare(url: str) -> tuple[bool, bool]:
     except OperationalError as exc:
         raise connection_failed(exc, url) from exc
     except DBAPIError as exc:
-        first = str(exc.orig or exc).strip().splitlines()[0]
         raise SetupFailed(
-            f"cannot create the app's schema in {redact(url)}: {first}",
+            f"cannot create the app's schema in {redact(url)}: {first_line(exc)}",
             hint="the database holds other tables; use an empty or a new database",
         ) from exc
     return created, built
-
-
-def target_url(args: argparse.Namespace) -> str:
-    """The URL that --database-url or --env-target names."""
-    if args.database_url:
-        return checked_url(args.database_url, "--database-url")
-    return database_url(args.env_target)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,11 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     target.add_argument("--database-url", help="this database instead")
     parser.add_argument("--traceback", action="store_true", help="show the stack on errors")
     args = parser.parse_args(argv)
-    from genonaut.db.demo.seed_data_gen.cli import fail
+    from genonaut.db.demo.seed_data_gen.cli import database_url_of, fail
     from genonaut.db.demo.seed_data_gen.errors import SeedError
 
     try:
-        url = target_url(args)
+        url = database_url_of(args)
         created, built = prepare(url)
     except SeedError as exc:
         if args.traceback:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from genonaut.db.demo.seed_data_gen.exporter import export_seed
 from genonaut.db.demo.seed_data_gen.fixture_format import read_manifest
 from genonaut.db.demo.seed_data_gen.loader import import_seed
-from genonaut.db.demo.seed_data_gen.postgres import libpq_dsn
+from genonaut.db.demo.seed_data_gen.postgres import to_libpq_dsn
 from genonaut.db.demo.seed_data_gen.settings import ExportSettings
 from genonaut.db.demo.seed_data_gen.verify import verify_seed
 
@@ -38,13 +38,13 @@ def copy_schema(source: str, target: str, bin_dir: Path) -> None:
             "--no-owner",
             "--no-privileges",
             "-d",
-            libpq_dsn(source),
+            to_libpq_dsn(source),
         ],
         check=True,
         capture_output=True,
     ).stdout
     subprocess.run(
-        [str(bin_dir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", libpq_dsn(target)],
+        [str(bin_dir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", to_libpq_dsn(target)],
         input=dump,
         check=True,
         capture_output=True,

@@ -31,12 +31,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--scale must be positive")
     import psycopg2
 
-    from genonaut.db.demo.seed_data_gen.cli import fail
-    from genonaut.db.init_db import prepare, target_url
+    from genonaut.db.demo.seed_data_gen.cli import database_url_of, fail
+    from genonaut.db.demo.seed_data_gen.postgres import first_line
+    from genonaut.db.init_db import prepare
     from genonaut.db.utils import redact
 
     try:
-        url = target_url(args)
+        url = database_url_of(args)
         prepare(url)
         try:
             if has_data(url) and not args.replace:
@@ -53,9 +54,8 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             )
         except psycopg2.Error as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SetupFailed(
-                f"cannot fill {redact(url)}: {first}; nothing was written",
+                f"cannot fill {redact(url)}: {first_line(exc)}; nothing was written",
                 hint="its tables are not the app's: fill a database that make init-demo made",
             ) from exc
     except SeedError as exc:

@@ -41,7 +41,7 @@ from .errors import (
     UnbreakableCycle,
 )
 from .fixture_format import FixtureTable, Manifest
-from .postgres import Session, Tracer, ident, read_schema, redacted, session
+from .postgres import Session, Tracer, first_line, ident, read_schema, redact, session
 from .schema_graph import Schema, TableName, dependency_order, is_cycle, leaf_edges
 from .staging import (
     FixtureFile,
@@ -229,7 +229,7 @@ def import_seed(
     started = time.perf_counter()
     manifest = read_fixture_manifest(input_dir)
     files = read_fixture_files(input_dir, choose_tables(manifest, tables))
-    report = ImportReport(input_dir, redacted(database_url))
+    report = ImportReport(input_dir, redact(database_url))
     with session(database_url, tracer=tracer) as db:
         try:
             schema = read_schema(db)
@@ -280,7 +280,7 @@ def check_deferred(db: Session, files: dict[TableName, FixtureFile]) -> None:
 
 def _database_error(exc: psycopg2.Error) -> LoadFailed | ConfigError:
     """A readable error for what the database refused outside a table's insert."""
-    message = exc.diag.message_primary or str(exc).strip().splitlines()[0]
+    message = exc.diag.message_primary or first_line(exc)
     if isinstance(exc, psycopg2.errors.InsufficientPrivilege):
         return ConfigError(f"{message}; nothing was loaded", hint=PRIVILEGE_HINT)
     detail = f": {exc.diag.message_detail}" if exc.diag.message_detail else ""

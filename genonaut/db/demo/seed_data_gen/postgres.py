@@ -81,13 +81,19 @@ def redact(url: str) -> str:
         return "<database URL>"
 
 
+def first_line(exc: BaseException) -> str:
+    """A driver error's message in one line (SQLAlchemy's wrapper unwrapped); its class name
+    when it says nothing."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def connection_failed(exc: BaseException, url: str) -> ConnectionFailed:
     """A one-line `ConnectionFailed` for a driver error, with a hint that fits its cause.
 
     The driver's message names the host, user and database but never the password.
     """
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
+    first = first_line(exc)
     if "password authentication failed" in first or "no password supplied" in first:
         hint = (
             "check the password: DB_PASSWORD or DB_PASSWORD_DEMO / DB_PASSWORD_TEST in "
@@ -107,20 +113,15 @@ def connection_failed(exc: BaseException, url: str) -> ConnectionFailed:
     return ConnectionFailed(f"cannot connect to {redact(url)}: {first}", hint=hint)
 
 
-# The names the seed modules use.
-libpq_dsn = to_libpq_dsn
-redacted = redact
-
-
 def connect(url: str, *, read_only: bool = False, application: str = "genonaut-seed") -> Connection:
     """Open a connection with stable output settings; read-only ones see one snapshot."""
     try:
-        conn = psycopg2.connect(libpq_dsn(url), application_name=application, connect_timeout=10)
+        conn = psycopg2.connect(to_libpq_dsn(url), application_name=application, connect_timeout=10)
     except psycopg2.OperationalError as exc:
         raise connection_failed(exc, url) from exc
     except Exception as exc:  # a malformed URL raises from make_url or libpq
         raise ConnectionFailed(
-            f"cannot use database URL {redacted(url)}: {exc}",
+            f"cannot use database URL {redact(url)}: {exc}",
             hint="URLs look like postgresql://user@host:5432/dbname",
         ) from exc
     if read_only:

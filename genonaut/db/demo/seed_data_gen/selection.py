@@ -29,7 +29,7 @@ from typing import Any
 from psycopg2 import sql
 
 from .errors import ConfigError, EmptySelection, UnknownColumn
-from .postgres import Session, ident
+from .postgres import Session, first_line, ident
 from .row_queries import (
     Filter,
     Key,
@@ -707,7 +707,7 @@ class Planner:
                 self.db.fetch(query, [])
             except Exception as exc:
                 self.db.execute("ROLLBACK TO SAVEPOINT check_filter")
-                message = str(exc).strip().splitlines()[0]
+                message = first_line(exc)
                 error = UnknownColumn if "column" in message else ConfigError
                 raise error(
                     f"{origin} on {table}: {condition!r} is not valid SQL there: {message}",

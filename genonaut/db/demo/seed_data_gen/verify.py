@@ -15,7 +15,7 @@ from psycopg2 import sql
 
 from .fixture_format import Manifest
 from .loader import check_columns
-from .postgres import Session, Tracer, ident, read_schema, redacted, session
+from .postgres import Session, Tracer, ident, read_schema, redact, session
 from .schema_graph import ForeignKey, Schema, TableName
 from .staging import (
     FixtureFile,
@@ -103,7 +103,7 @@ def verify_seed(
     started = time.perf_counter()
     manifest = read_fixture_manifest(input_dir)
     files = read_fixture_files(input_dir, choose_tables(manifest, tables))
-    report = VerifyReport(redacted(database_url))
+    report = VerifyReport(redact(database_url))
     with session(database_url, tracer=tracer) as db:
         try:
             schema = read_schema(db)
