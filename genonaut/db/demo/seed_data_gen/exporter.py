@@ -19,7 +19,6 @@ from .fixture_format import (
     replace_directory,
 )
 from .postgres import Session, Tracer, ident, read_schema, session
-from .row_queries import key_in
 from .schema_graph import ForeignKey, Schema, TableName
 from .selection import CLOSURE, INCLUDE, LIMIT, Selection, select_rows
 from .settings import ExportSettings, rules_for, virtual_relations
@@ -119,8 +118,7 @@ def _write(
                 sink.write(header_line(columns))
                 if pick.rows:
                     proj = pick.projection
-                    types = ["tid" if c == "ctid" else table.column(c).type for c in proj.identity]
-                    clause, params = key_in(proj.identity, types, pick.rows)
+                    clause, params = proj.key_filter(proj.identity, pick.rows)
                     query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {}").format(
                         sql.SQL(", ").join(sql.Identifier(c) for c in columns),
                         ident(leaf),

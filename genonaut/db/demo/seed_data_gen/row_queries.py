@@ -30,9 +30,12 @@ class Projection:
     # type, so that an int column pointing at a numeric(10,2) key reads '1.00', as the key does.
     referred_types: tuple[tuple[str, ...], ...] = ()
 
-    @property
-    def uses_ctid(self) -> bool:
-        return not self.table.primary_key
+    def key_filter(
+        self, columns: Sequence[str], keys: Iterable[Key], *, negate: bool = False
+    ) -> tuple[sql.Composable, list[Any]]:
+        """`key_in` over columns of this table (`ctid` too), cast to their types."""
+        types = ["tid" if c == "ctid" else self.table.column(c).type for c in columns]
+        return key_in(columns, types, keys, negate=negate)
 
     def select_list(self) -> sql.Composable:
         parts: list[sql.Composable] = [

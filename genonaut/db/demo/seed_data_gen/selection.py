@@ -38,7 +38,6 @@ from .row_queries import (
     key_in,
     relation_step,
     self_walk,
-    sort_key,
     user_sql,
 )
 from .schema_graph import ForeignKey, Schema, Table, TableName, dependency_order, leaf_edges
@@ -87,10 +86,6 @@ class TablePick:
 
     def count(self, origin: str) -> int:
         return sum(1 for r in self.rows.values() if r.origin == origin)
-
-    @property
-    def identities(self) -> list[Key]:
-        return sorted(self.rows, key=sort_key)
 
 
 @dataclass
@@ -378,8 +373,7 @@ class Planner:
             clauses.append(item.clause)
             params.extend(item.params)
         if pick.rows:
-            types = [_column_type(proj.table, c) for c in proj.identity]
-            clause, values = key_in(proj.identity, types, pick.rows, negate=True)
+            clause, values = proj.key_filter(proj.identity, pick.rows, negate=True)
             clauses.append(clause)
             params.extend(values)
         where = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("true")
@@ -480,8 +474,7 @@ class Planner:
                         walks.setdefault(group, []).append((leaf, columns, keys))
                         continue
                     proj = self.picks[leaf].projection
-                    types = [proj.table.column(c).type for c in columns]
-                    clause, params = key_in(columns, types, keys)
+                    clause, params = proj.key_filter(columns, keys)
                     query = self._ancestry(leaf, columns, clause) or sql.SQL(
                         "SELECT {} FROM {} WHERE {}"
                     ).format(proj.select_list(), ident(leaf), clause)
@@ -544,9 +537,7 @@ class Planner:
         firsts: list[sql.Composable] = []
         params: list[Any] = []
         for leaf, columns, keys in starts:
-            proj = self.picks[leaf].projection
-            types = [proj.table.column(c).type for c in columns]
-            clause, values = key_in(columns, types, keys)
+            clause, values = self.picks[leaf].projection.key_filter(columns, keys)
             firsts.append(
                 sql.SQL("SELECT {}, ctid FROM {} WHERE {}").format(
                     sql.Literal(tag[leaf]), ident(leaf), clause
@@ -791,10 +782,6 @@ def _unmet(filters: Sequence[Filter]) -> tuple[sql.Composable, list[Any]]:
         sql.SQL("(CASE WHEN {} THEN 0 ELSE 1 END)").format(f.clause) for f in filters
     )
     return sql.SQL("({})").format(total), [p for f in filters for p in f.params]
-
-
-def _column_type(table: Table, column: str) -> str:
-    return "tid" if column == "ctid" else table.column(column).type
 
 
 def select_rows(

@@ -233,7 +233,7 @@ def check_stages(db: Session, schema: Schema, stages: Sequence[Stage]) -> None:
                     )
                 )
                 probes.append((stage, "null", (column.name,)))
-        keys = [table.primary_key, *table.unique_keys] if table.primary_key else table.unique_keys
+        keys = (table.primary_key, *table.unique_keys)
         for key in dict.fromkeys(k for k in keys if k and set(k) <= set(columns)):
             parts.append(
                 sql.SQL(
