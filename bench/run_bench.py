@@ -85,7 +85,7 @@ def measure(argv: Sequence[str], env: dict[str, str] | None = None) -> Measured:
 
 
 def sql(url: str, statement: str) -> list[tuple[object, ...]]:
-    from genonaut.db.demo.seed_data_gen.postgres import to_libpq_dsn
+    from genonaut.seed.engines.postgres.connection import to_libpq_dsn
 
     conn = psycopg2.connect(to_libpq_dsn(url))
     conn.autocommit = True

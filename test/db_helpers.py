@@ -6,7 +6,7 @@ from typing import Any
 
 import psycopg2
 
-from genonaut.db.demo.seed_data_gen.postgres import to_libpq_dsn
+from genonaut.seed.engines.postgres.connection import to_libpq_dsn
 
 
 def run_sql(url: str, statements: str, params: Any = None) -> list[tuple[Any, ...]]:

@@ -10,8 +10,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from genonaut.db.demo.seed_data_gen.fixture_format import decode_row, read_manifest
-from genonaut.db.demo.seed_data_gen.schema_graph import ForeignKey, TableName
+from genonaut.seed.core.fixture_format import decode_row, read_manifest
+from genonaut.seed.core.schema_graph import ForeignKey, TableName
 
 Row = dict[str, str | None]
 _CONDITION = re.compile(r"^\s*(\w+)\s*=\s*'([^']*)'\s*$")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from db_helpers import run_sql
 
-from genonaut.db.demo.seed_data_gen.fixture_format import (
+from genonaut.seed.core.fixture_format import (
     MANIFEST,
     FixtureTable,
     Manifest,
@@ -15,7 +15,7 @@ from genonaut.db.demo.seed_data_gen.fixture_format import (
     file_name,
     header_line,
 )
-from genonaut.db.demo.seed_data_gen.schema_graph import ForeignKey, TableName
+from genonaut.seed.core.schema_graph import ForeignKey, TableName
 
 SCHEMA = """
 CREATE TABLE authors (id serial PRIMARY KEY, name text NOT NULL,

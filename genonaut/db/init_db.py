@@ -12,10 +12,10 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from genonaut.db.demo.seed_data_gen.errors import SetupFailed
-from genonaut.db.demo.seed_data_gen.postgres import first_line
 from genonaut.db.schema import ALEMBIC_REVISION, PARTITION_DDL, alembic_version, metadata
 from genonaut.db.utils import connection_failed, redact
+from genonaut.seed.engines.postgres.connection import first_line
+from genonaut.seed.errors import SetupFailed
 
 
 def _engine(url: str, **kwargs: object) -> Engine:
@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     target.add_argument("--database-url", help="this database instead")
     parser.add_argument("--traceback", action="store_true", help="show the stack on errors")
     args = parser.parse_args(argv)
-    from genonaut.db.demo.seed_data_gen.cli import database_url_of, fail
-    from genonaut.db.demo.seed_data_gen.errors import SeedError
+    from genonaut.seed.cli import database_url_of, fail
+    from genonaut.seed.errors import SeedError
 
     try:
         url = database_url_of(args)

@@ -12,8 +12,8 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from genonaut.db.demo.seed_data_gen.errors import ConfigError
-from genonaut.db.demo.seed_data_gen.postgres import connection_failed, redact, to_libpq_dsn
+from genonaut.seed.engines.postgres.connection import connection_failed, redact, to_libpq_dsn
+from genonaut.seed.errors import ConfigError
 
 __all__ = [
     "checked_url",

@@ -10,12 +10,12 @@ from db_helpers import run_sql
 from fixture_oracle import read_rows, snapshot
 from sqlalchemy.engine import make_url
 
-from genonaut.db.demo.seed_data_gen.exporter import export_seed
-from genonaut.db.demo.seed_data_gen.fixture_format import read_manifest
-from genonaut.db.demo.seed_data_gen.loader import import_seed
-from genonaut.db.demo.seed_data_gen.postgres import to_libpq_dsn
-from genonaut.db.demo.seed_data_gen.settings import ExportSettings
-from genonaut.db.demo.seed_data_gen.verify import verify_seed
+from genonaut.seed.core.fixture_format import read_manifest
+from genonaut.seed.core.settings import ExportSettings
+from genonaut.seed.engines.postgres.connection import to_libpq_dsn
+from genonaut.seed.engines.postgres.exporter import export_seed
+from genonaut.seed.engines.postgres.loader import import_seed
+from genonaut.seed.engines.postgres.verify import verify_seed
 
 # MusicBrainz's trigger functions name tables without a schema: its clients connect with this
 # search_path, and so does the import.

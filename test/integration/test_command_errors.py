@@ -21,10 +21,10 @@ import pytest
 from db_helpers import run_sql
 from sqlalchemy.engine import URL, make_url
 
-from genonaut.db.demo.seed_data_gen.postgres import session
 from genonaut.db.embedded import EmbeddedServer
 from genonaut.db.init_db import prepare
 from genonaut.db.utils import database_url, to_libpq_dsn
+from genonaut.seed.engines.postgres.connection import session
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "p@ss:w/o%rd#1 ${HOME}"

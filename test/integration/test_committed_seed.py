@@ -7,8 +7,8 @@ from pathlib import Path
 from db_helpers import run_sql
 
 from genonaut.db.demo.seed_data_gen import check_fixtures, import_seed, verify_seed
-from genonaut.db.demo.seed_data_gen.fixture_format import read_manifest
-from genonaut.db.demo.seed_data_gen.settings import (
+from genonaut.seed.core.fixture_format import read_manifest
+from genonaut.seed.core.settings import (
     DEFAULT_CONFIG,
     DEFAULT_OUTPUT_DIR,
     ExportSettings,

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from db_helpers import run_sql
 
 from genonaut.db.demo.seed_data_gen.demo_data import generate_demo_data
-from genonaut.db.demo.seed_data_gen.postgres import read_schema, session
+from genonaut.seed.engines.postgres.catalog import read_schema
+from genonaut.seed.engines.postgres.connection import session
 
 NULLABLE_REFERENCES = [
     ("generation_jobs", "content_id"),

@@ -9,12 +9,12 @@ import pytest
 from db_helpers import run_sql
 from fixture_oracle import dangling, read_rows, snapshot
 
-from genonaut.db.demo.seed_data_gen.exporter import export_seed
-from genonaut.db.demo.seed_data_gen.fixture_format import read_manifest
-from genonaut.db.demo.seed_data_gen.loader import import_seed
-from genonaut.db.demo.seed_data_gen.schema_graph import TableName
-from genonaut.db.demo.seed_data_gen.settings import ExportSettings, VirtualRelation
-from genonaut.db.demo.seed_data_gen.verify import verify_seed
+from genonaut.seed.core.fixture_format import read_manifest
+from genonaut.seed.core.schema_graph import TableName
+from genonaut.seed.core.settings import ExportSettings, VirtualRelation
+from genonaut.seed.engines.postgres.exporter import export_seed
+from genonaut.seed.engines.postgres.loader import import_seed
+from genonaut.seed.engines.postgres.verify import verify_seed
 
 HARD_SCHEMA = """
 CREATE SCHEMA ops;

@@ -9,12 +9,12 @@ import pytest
 from db_helpers import run_sql
 from fixture_oracle import dangling, read_rows, snapshot
 
-from genonaut.db.demo.seed_data_gen.errors import ConfigError, FixtureError
-from genonaut.db.demo.seed_data_gen.exporter import export_seed
-from genonaut.db.demo.seed_data_gen.loader import import_seed
-from genonaut.db.demo.seed_data_gen.schema_graph import TableName
-from genonaut.db.demo.seed_data_gen.settings import ExportSettings
-from genonaut.db.demo.seed_data_gen.verify import verify_seed
+from genonaut.seed.core.schema_graph import TableName
+from genonaut.seed.core.settings import ExportSettings
+from genonaut.seed.engines.postgres.exporter import export_seed
+from genonaut.seed.engines.postgres.loader import import_seed
+from genonaut.seed.engines.postgres.verify import verify_seed
+from genonaut.seed.errors import ConfigError, FixtureError
 
 PERCENT_NAMES = """
 CREATE SCHEMA "50% off";

@@ -9,10 +9,10 @@ import pytest
 from db_helpers import run_sql
 from import_fixtures import SCHEMA, counts, seed_rows, write_fixture
 
-from genonaut.db.demo.seed_data_gen.errors import ConfigError, LoadFailed, UnbreakableCycle
-from genonaut.db.demo.seed_data_gen.loader import import_seed
-from genonaut.db.demo.seed_data_gen.schema_graph import TableName
-from genonaut.db.demo.seed_data_gen.verify import verify_seed
+from genonaut.seed.core.schema_graph import TableName
+from genonaut.seed.engines.postgres.loader import import_seed
+from genonaut.seed.engines.postgres.verify import verify_seed
+from genonaut.seed.errors import ConfigError, LoadFailed, UnbreakableCycle
 
 
 def test_every_row_is_loaded_and_a_second_import_inserts_nothing(target: str, seed: Path) -> None:

@@ -9,9 +9,9 @@ import pytest
 from db_helpers import run_sql
 from import_fixtures import seed_rows
 
-from genonaut.db.demo.seed_data_gen.errors import LoadFailed, UnbreakableCycle
-from genonaut.db.demo.seed_data_gen.loader import import_seed
-from genonaut.db.demo.seed_data_gen.verify import verify_seed
+from genonaut.seed.engines.postgres.loader import import_seed
+from genonaut.seed.engines.postgres.verify import verify_seed
+from genonaut.seed.errors import LoadFailed, UnbreakableCycle
 
 # A DO ALSO rule: ordinary inserts work, a data-modifying CTE on ships is refused.
 RULE = """

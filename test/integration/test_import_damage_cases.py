@@ -14,8 +14,8 @@ from cli_helpers import invoke_assert_code
 from db_helpers import run_sql
 from import_fixtures import SCHEMA, seed_rows, write_fixture
 
-from genonaut.db.demo.seed_data_gen.errors import FixtureError, LoadFailed, SeedError
-from genonaut.db.demo.seed_data_gen.loader import import_seed
+from genonaut.seed.engines.postgres.loader import import_seed
+from genonaut.seed.errors import FixtureError, LoadFailed, SeedError
 
 # Beside the shared schema: a deferred foreign key (checked only at COMMIT unless asked
 # earlier), a sequence with a ceiling, typed columns for bad values.

@@ -9,8 +9,8 @@ import pytest
 from db_helpers import run_sql
 from import_fixtures import SCHEMA, counts, seed_rows, write_fixture
 
-from genonaut.db.demo.seed_data_gen.errors import FixtureError, LoadFailed, SchemaDrift, SeedError
-from genonaut.db.demo.seed_data_gen.loader import import_seed
+from genonaut.seed.engines.postgres.loader import import_seed
+from genonaut.seed.errors import FixtureError, LoadFailed, SchemaDrift, SeedError
 
 TABLES = list(seed_rows())
 

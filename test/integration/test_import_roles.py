@@ -12,9 +12,9 @@ from db_helpers import run_sql, with_user
 from import_fixtures import SCHEMA, counts, seed_rows, write_fixture
 from sqlalchemy.engine import make_url
 
-from genonaut.db.demo.seed_data_gen.errors import ConfigError
-from genonaut.db.demo.seed_data_gen.loader import import_seed
-from genonaut.db.demo.seed_data_gen.verify import verify_seed
+from genonaut.seed.engines.postgres.loader import import_seed
+from genonaut.seed.engines.postgres.verify import verify_seed
+from genonaut.seed.errors import ConfigError
 
 TABLES = list(seed_rows())
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from db_helpers import run_sql
 
-from genonaut.db.demo.seed_data_gen.errors import LoadFailed
-from genonaut.db.demo.seed_data_gen.loader import import_seed
-from genonaut.db.demo.seed_data_gen.verify import verify_seed
+from genonaut.seed.engines.postgres.loader import import_seed
+from genonaut.seed.engines.postgres.verify import verify_seed
+from genonaut.seed.errors import LoadFailed
 
 
 def test_a_failing_trigger_names_the_file_and_the_way_out(target: str, seed: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from db_helpers import run_sql
 
-from genonaut.db.demo.seed_data_gen.fixture_format import read_manifest
+from genonaut.seed.core.fixture_format import read_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from genonaut.db.demo.seed_data_gen.errors import ConfigError
 from genonaut.db.demo.seed_data_gen.export_seed_from_demo import build_settings, parse_args
-from genonaut.db.demo.seed_data_gen.settings import load_config
 from genonaut.db.utils import checked_url, database_url, to_libpq_dsn
+from genonaut.seed.core.settings import load_config
+from genonaut.seed.errors import ConfigError
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genonaut.db.demo.seed_data_gen.errors import FixtureError
-from genonaut.db.demo.seed_data_gen.fixture_format import (
+from genonaut.seed.core.fixture_format import (
     FixtureTable,
     Manifest,
     decode_field,
@@ -23,7 +22,8 @@ from genonaut.db.demo.seed_data_gen.fixture_format import (
     read_manifest,
     replace_directory,
 )
-from genonaut.db.demo.seed_data_gen.schema_graph import ForeignKey, TableName
+from genonaut.seed.core.schema_graph import ForeignKey, TableName
+from genonaut.seed.errors import FixtureError
 
 # Text PostgreSQL can store: any character but NUL.
 _text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"))

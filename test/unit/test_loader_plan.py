@@ -6,22 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from genonaut.db.demo.seed_data_gen.errors import FixtureError, SchemaDrift, UnknownTable
-from genonaut.db.demo.seed_data_gen.fixture_format import FixtureTable, Manifest
-from genonaut.db.demo.seed_data_gen.loader import (
-    Step,
-    check_columns,
-    plan_steps,
-    truncation_blockers,
-)
-from genonaut.db.demo.seed_data_gen.schema_graph import (
-    Column,
-    ForeignKey,
-    Schema,
-    Table,
-    TableName,
-)
-from genonaut.db.demo.seed_data_gen.staging import choose_tables, read_fixture_files
+from genonaut.seed.core.fixture_files import choose_tables, read_fixture_files
+from genonaut.seed.core.fixture_format import FixtureTable, Manifest
+from genonaut.seed.core.load_plan import Step, check_columns, plan_steps, truncation_blockers
+from genonaut.seed.core.schema_graph import Column, ForeignKey, Schema, Table, TableName
+from genonaut.seed.errors import FixtureError, SchemaDrift, UnknownTable
 
 
 def n(text: str) -> TableName:

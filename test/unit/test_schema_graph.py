@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from genonaut.db.demo.seed_data_gen.errors import UnknownColumn, UnknownTable
-from genonaut.db.demo.seed_data_gen.schema_graph import (
+from genonaut.seed.core.schema_graph import (
     Column,
     ForeignKey,
     Schema,
@@ -15,6 +14,7 @@ from genonaut.db.demo.seed_data_gen.schema_graph import (
     is_cycle,
     leaf_edges,
 )
+from genonaut.seed.errors import UnknownColumn, UnknownTable
 
 
 def T(name: str) -> TableName:

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from genonaut.db.demo.seed_data_gen.errors import ConfigError, UnknownColumn, UnknownTable
 from genonaut.db.demo.seed_data_gen.export_seed_from_demo import build_settings, parse_args
-from genonaut.db.demo.seed_data_gen.schema_graph import Column, ForeignKey, Schema, Table, TableName
-from genonaut.db.demo.seed_data_gen.settings import (
+from genonaut.seed.core.schema_graph import Column, ForeignKey, Schema, Table, TableName
+from genonaut.seed.core.settings import (
     ExportSettings,
     apply_config,
     load_config,
@@ -18,6 +17,7 @@ from genonaut.db.demo.seed_data_gen.settings import (
     rules_for,
     virtual_relations,
 )
+from genonaut.seed.errors import ConfigError, UnknownColumn, UnknownTable
 
 T = TableName.parse
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from genonaut.db.demo.seed_data_gen.errors import ConfigError
 from genonaut.db.utils import database_url, redact, repo_root, to_libpq_dsn
+from genonaut.seed.errors import ConfigError
 
 
 @pytest.fixture

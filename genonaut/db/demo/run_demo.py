@@ -99,7 +99,7 @@ def table_counts(url: str) -> list[tuple[str, int]]:
 
 
 def summary(run: Run, seed_dir: Path) -> list[str]:
-    from genonaut.db.demo.seed_data_gen.text_table import format_table
+    from genonaut.seed.core.text_table import format_table
 
     counts = table_counts(run.test_url)
     lines = ["", "==> summary", f"ran on {run.where}"]

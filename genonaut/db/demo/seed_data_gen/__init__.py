@@ -1,28 +1,17 @@
-"""Genonaut's seed tooling: export a foreign-key-closed slice of the demo database as TSV
-fixtures, and load them into the test database.
+"""The app's seed scripts and demo-data generator. The seed tool itself is `genonaut.seed`;
+its public names are available here too, loaded on first use.
 
     from genonaut.db.demo.seed_data_gen import ExportSettings, export_seed, import_seed
-    export_seed(ExportSettings("postgresql://localhost/genonaut_demo", Path("seed")))
-    import_seed(Path("seed"), "postgresql://localhost/genonaut_test", truncate_first=True)
 """
 
-from .errors import SeedError
-from .exporter import ExportReport, FreshnessReport, check_fixtures, export_seed
-from .loader import ImportReport, TableResult, import_seed
-from .settings import ExportSettings, VirtualRelation
-from .verify import VerifyReport, verify_seed
+from __future__ import annotations
 
-__all__ = [
-    "ExportReport",
-    "ExportSettings",
-    "FreshnessReport",
-    "ImportReport",
-    "SeedError",
-    "TableResult",
-    "VerifyReport",
-    "VirtualRelation",
-    "check_fixtures",
-    "export_seed",
-    "import_seed",
-    "verify_seed",
-]
+from typing import Any
+
+import genonaut.seed as _seed
+
+__all__ = _seed.__all__
+
+
+def __getattr__(name: str) -> Any:
+    return getattr(_seed, name)

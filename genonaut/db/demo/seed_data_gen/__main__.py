@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from genonaut.db.demo.seed_data_gen.demo_data import generate_demo_data, has_data
-from genonaut.db.demo.seed_data_gen.errors import SeedError, SetupFailed
+from genonaut.seed.errors import SeedError, SetupFailed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,10 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--scale must be positive")
     import psycopg2
 
-    from genonaut.db.demo.seed_data_gen.cli import database_url_of, fail
-    from genonaut.db.demo.seed_data_gen.postgres import first_line
     from genonaut.db.init_db import prepare
     from genonaut.db.utils import redact
+    from genonaut.seed.cli import database_url_of, fail
+    from genonaut.seed.engines.postgres.connection import first_line
 
     try:
         url = database_url_of(args)

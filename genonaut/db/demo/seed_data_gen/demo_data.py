@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 from psycopg2 import sql
 
-from .loader import advance_sequences
-from .postgres import Session, read_schema, session
+from genonaut.seed.engines.postgres.catalog import read_schema
+from genonaut.seed.engines.postgres.connection import Session, session
+from genonaut.seed.engines.postgres.loader import advance_sequences
 
 OnTable = Callable[[str, int, float], None]
 

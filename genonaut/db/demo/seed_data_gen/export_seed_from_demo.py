@@ -9,7 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from genonaut.db.demo.seed_data_gen.cli import (
+from genonaut.db.utils import repo_root
+from genonaut.seed.cli import (
     add_output_flags,
     add_target_flags,
     database_url_of,
@@ -17,10 +18,8 @@ from genonaut.db.demo.seed_data_gen.cli import (
     say,
     tracer_for,
 )
-from genonaut.db.demo.seed_data_gen.errors import ConfigError, SeedError
-from genonaut.db.demo.seed_data_gen.exporter import check_fixtures, export_seed
-from genonaut.db.demo.seed_data_gen.schema_graph import TableName
-from genonaut.db.demo.seed_data_gen.settings import (
+from genonaut.seed.core.schema_graph import TableName
+from genonaut.seed.core.settings import (
     DEFAULT_CONFIG,
     DEFAULT_OUTPUT_DIR,
     ExportSettings,
@@ -28,7 +27,8 @@ from genonaut.db.demo.seed_data_gen.settings import (
     load_config,
     parse_assignment,
 )
-from genonaut.db.utils import repo_root
+from genonaut.seed.engines.postgres.exporter import check_fixtures, export_seed
+from genonaut.seed.errors import ConfigError, SeedError
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -9,7 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from genonaut.db.demo.seed_data_gen.cli import (
+from genonaut.db.utils import repo_root
+from genonaut.seed.cli import (
     add_output_flags,
     add_target_flags,
     database_url_of,
@@ -17,11 +18,10 @@ from genonaut.db.demo.seed_data_gen.cli import (
     say,
     tracer_for,
 )
-from genonaut.db.demo.seed_data_gen.errors import SeedError
-from genonaut.db.demo.seed_data_gen.loader import TableResult, import_seed
-from genonaut.db.demo.seed_data_gen.settings import DEFAULT_OUTPUT_DIR
-from genonaut.db.demo.seed_data_gen.verify import verify_seed
-from genonaut.db.utils import repo_root
+from genonaut.seed.core.settings import DEFAULT_OUTPUT_DIR
+from genonaut.seed.engines.postgres.loader import TableResult, import_seed
+from genonaut.seed.engines.postgres.verify import verify_seed
+from genonaut.seed.errors import SeedError
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

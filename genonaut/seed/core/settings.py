@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, UnknownColumn, UnknownTable
-from .schema_graph import ForeignKey, Schema, TableName
-from .selection import Rules
+from genonaut.seed.core.rules import Rules
+from genonaut.seed.core.schema_graph import ForeignKey, Schema, TableName
+from genonaut.seed.errors import ConfigError, UnknownColumn, UnknownTable
 
 DEFAULT_OUTPUT_DIR = Path("test/db/input/rdbms_init_from_demo")
 DEFAULT_CONFIG = Path("config/seed-export.json")

@@ -22,15 +22,23 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg2 import sql
 
-from .errors import ConfigError, EmptySelection, UnknownColumn
-from .postgres import Session, first_line, ident
-from .row_queries import (
+from genonaut.seed.core.rules import Rules
+from genonaut.seed.core.schema_graph import (
+    ForeignKey,
+    Schema,
+    Table,
+    TableName,
+    dependency_order,
+    leaf_edges,
+)
+from genonaut.seed.engines.postgres.connection import Session, first_line, ident
+from genonaut.seed.engines.postgres.row_queries import (
     Filter,
     Key,
     Projection,
@@ -40,7 +48,7 @@ from .row_queries import (
     self_walk,
     user_sql,
 )
-from .schema_graph import ForeignKey, Schema, Table, TableName, dependency_order, leaf_edges
+from genonaut.seed.errors import ConfigError, EmptySelection, UnknownColumn
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +61,6 @@ LIMIT = "limit"
 _HEAD_ROWS = 5000
 CLOSURE = "closure"
 INCLUDE = "include"
-
-
-@dataclass(frozen=True)
-class Rules:
-    """What the user asked for, resolved against the schema."""
-
-    tables: tuple[TableName, ...]
-    default_limit: int = 100
-    limits: Mapping[TableName, int] = field(default_factory=dict)
-    where: Mapping[TableName, str] = field(default_factory=dict)
-    include: tuple[tuple[TableName, str], ...] = ()
-
-    def limit(self, table: TableName) -> int:
-        return self.limits.get(table, self.default_limit)
 
 
 @dataclass

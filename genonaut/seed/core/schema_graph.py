@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .errors import UnknownColumn, UnknownTable
+from genonaut.seed.errors import UnknownColumn, UnknownTable
 
 DEFAULT_SCHEMA = "public"
 

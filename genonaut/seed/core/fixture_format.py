@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import FixtureError
-from .schema_graph import ForeignKey, TableName
+from genonaut.seed.core.schema_graph import ForeignKey, TableName
+from genonaut.seed.errors import FixtureError
 
 FORMAT = "genonaut-seed/1"
 MANIFEST = "manifest.json"

@@ -13,21 +13,19 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from .fixture_format import Manifest
-from .loader import check_columns
-from .postgres import Session, Tracer, ident, read_schema, redact, session
-from .schema_graph import ForeignKey, Schema, TableName
-from .staging import (
+from genonaut.seed.core.fixture_files import (
     FixtureFile,
-    Stage,
     choose_tables,
-    copy_stages,
-    create_stages,
     read_fixture_files,
     read_fixture_manifest,
-    stages_for,
 )
-from .text_table import format_table
+from genonaut.seed.core.fixture_format import Manifest
+from genonaut.seed.core.load_plan import check_columns
+from genonaut.seed.core.schema_graph import ForeignKey, Schema, TableName
+from genonaut.seed.core.text_table import format_table
+from genonaut.seed.engines.postgres.catalog import read_schema
+from genonaut.seed.engines.postgres.connection import Session, Tracer, ident, redact, session
+from genonaut.seed.engines.postgres.staging import Stage, copy_stages, create_stages, stages_for
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from typing import Any
 
 from psycopg2 import sql
 
-from .postgres import ident
-from .schema_graph import ForeignKey, Table, TableName
+from genonaut.seed.core.schema_graph import ForeignKey, Table, TableName
+from genonaut.seed.engines.postgres.connection import ident
 
 Key = tuple[str | None, ...]
 

@@ -6,8 +6,8 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from .errors import SeedError
-from .postgres import Tracer
+from genonaut.seed.engines.postgres.connection import Tracer
+from genonaut.seed.errors import SeedError
 
 
 def add_target_flags(parser: argparse.ArgumentParser, default_env: str, verb: str) -> None:

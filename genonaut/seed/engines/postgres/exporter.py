@@ -9,7 +9,7 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from .fixture_format import (
+from genonaut.seed.core.fixture_format import (
     FixtureTable,
     Manifest,
     check_output_dir,
@@ -18,11 +18,12 @@ from .fixture_format import (
     read_manifest,
     replace_directory,
 )
-from .postgres import Session, Tracer, ident, read_schema, session
-from .schema_graph import ForeignKey, Schema, TableName
-from .selection import CLOSURE, INCLUDE, LIMIT, Selection, select_rows
-from .settings import ExportSettings, rules_for, virtual_relations
-from .text_table import format_table
+from genonaut.seed.core.schema_graph import ForeignKey, Schema, TableName
+from genonaut.seed.core.settings import ExportSettings, rules_for, virtual_relations
+from genonaut.seed.core.text_table import format_table
+from genonaut.seed.engines.postgres.catalog import read_schema
+from genonaut.seed.engines.postgres.connection import Session, Tracer, ident, session
+from genonaut.seed.engines.postgres.selection import CLOSURE, INCLUDE, LIMIT, Selection, select_rows
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,2 @@
+"""PostgreSQL through psycopg2: catalogs, row selection, COPY out and in, staged loading and
+verification."""
