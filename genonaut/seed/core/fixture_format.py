@@ -24,7 +24,7 @@ from typing import Any
 
 from genonaut.seed.core.schema_graph import DEFAULT_SCHEMA, ForeignKey, TableName
 from genonaut.seed.core.sql_fragment import check_condition
-from genonaut.seed.errors import FixtureError
+from genonaut.seed.errors import FixtureError, SeedError
 
 FORMAT = "genonaut-seed/1"
 MANIFEST = "manifest.json"
@@ -278,6 +278,8 @@ class Manifest:
             return cls(tables, relations, str(document["schema_fingerprint"]), partitioned)
         except FixtureError:
             raise
+        except SeedError as exc:  # an empty table name, say
+            raise FixtureError(f"{source} is damaged: {exc.message}", hint=MANIFEST_HINT) from exc
         except RecursionError as exc:
             raise FixtureError(
                 f"{source} is damaged: it nests too deep to read",
@@ -295,9 +297,10 @@ MANIFEST_HINT = "restore it from git (git checkout -- <dir>) or re-export the fi
 
 def name_text(table: TableName) -> str:
     """A table's name as the manifest writes it: `schema.table`, or `"schema"."ta.ble"` with
-    double quotes when the table's name holds a dot (plain `a.b.c` would read as `a.b`.`c`)."""
-    if "." not in table.name and '"' not in table.name and not table.schema.startswith('"'):
-        return table.qualified
+    double quotes when the plain form would read back otherwise (`a.b.c` reads as `a.b`.`c`)."""
+    plain = table.qualified
+    if plain == plain.strip() and not plain.startswith('"') and "." not in table.name:
+        return plain
     return ".".join('"' + part.replace('"', '""') + '"' for part in (table.schema, table.name))
 
 
