@@ -15,6 +15,7 @@ import re
 import shutil
 import sys
 import tempfile
+import unicodedata
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -42,25 +43,29 @@ _ESCAPES = {
 _UNESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
 
 
-# Characters a file name keeps as they are; every other one (`.`, `/`, `\\`, `%`, a space,
-# non-ASCII) is written as `%XX` per UTF-8 byte, so that the one `.` between schema and table
-# is the only dot and a name can never be a path, `..`, or hidden.
-_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+# Characters a file name cannot keep: `.` (the one dot between schema and table must be the
+# only one, so that no name is `..` or hidden), path separators, `%` (the escape itself),
+# control characters and those Windows refuses. Each is written as `%XX` per UTF-8 byte.
+_ESCAPED = frozenset('%./\\:*?"<>|')
 SUFFIX = ".tsv"
 # Most file systems take 255 bytes in a name.
 _NAME_MAX = 255
 
 
+def _is_escaped(ch: str) -> bool:
+    return ch in _ESCAPED or ord(ch) < 0x20 or ord(ch) == 0x7F
+
+
 def _encode_part(text: str) -> str:
     return "".join(
-        ch if ch in _PLAIN else "".join(f"%{b:02X}" for b in ch.encode("utf-8")) for ch in text
+        "".join(f"%{b:02X}" for b in ch.encode("utf-8")) if _is_escaped(ch) else ch for ch in text
     )
 
 
 def file_name(table: TableName) -> str:
-    """`users.tsv` in the public schema, `hr.employees.tsv` elsewhere; a character other than
-    a letter, digit, `_` or `-` is written `%XX` (`public."a.b"` is `a%2Eb.tsv`, `a.b` is
-    `a.b.tsv`), so that two tables never share a file and `table_of_file` reads it back.
+    """`users.tsv` in the public schema, `hr.employees.tsv` elsewhere; a dot, a path separator,
+    `%` or a control character in a name is written `%XX` (`public."a.b"` is `a%2Eb.tsv`, `a.b`
+    is `a.b.tsv`), so that two tables never share a file and `table_of_file` reads it back.
 
     >>> file_name(TableName("public", "../x"))
     '%2E%2E%2Fx.tsv'
@@ -76,7 +81,7 @@ def table_of_file(name: str) -> TableName | None:
     if not name.endswith(SUFFIX):
         return None
     parts = name[: -len(SUFFIX)].split(".")
-    if len(parts) > 2 or not all(parts) or any(set(p) - _PLAIN - set("%") for p in parts):
+    if len(parts) > 2 or not all(parts):
         return None
     try:
         decoded = [urllib.parse.unquote(p, errors="strict") for p in parts]
@@ -99,11 +104,12 @@ def check_file_names(tables: Iterable[TableName]) -> dict[TableName, str]:
                 f"{_NAME_MAX}",
                 hint="leave the table out with --exclude, or rename it",
             )
-        other = seen.setdefault(name.casefold(), table)
+        # One file on a file system that ignores case or Unicode normalisation (macOS).
+        other = seen.setdefault(unicodedata.normalize("NFC", name).casefold(), table)
         if other != table:
             raise FixtureError(
                 f"tables {other.qualified} and {table.qualified} would share the file {name} on "
-                "a file system that ignores letter case",
+                "a file system that ignores letter case or Unicode normalisation",
                 hint="leave one of them out with --exclude",
             )
         names[table] = name
