@@ -582,7 +582,7 @@ def _check_sequence_privileges(db: Session, names: Sequence[TableName]) -> None:
     refused = [str(n) for n, allowed in zip(names, rows[0], strict=True) if not allowed]
     if refused:
         raise ConfigError(
-            f"permission denied to move sequence(s) {', '.join(refused)}; nothing was loaded",
+            f"permission denied for sequence(s) {', '.join(refused)}; nothing was loaded",
             hint=PRIVILEGE_HINT,
         )
 

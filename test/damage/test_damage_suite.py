@@ -1,0 +1,151 @@
+"""Generated damage, imported and verified: every mutated fixture directory is either refused
+with one SeedError naming the file (and line where there is one) and the target exactly as it
+was, rows and sequences, or accepted and then verified.
+
+A fixed seed makes the cases the same on every run. `make test` runs DAMAGE_CASES of them
+(a few hundred, seconds); `make test-datasets` sets GENONAUT_DAMAGE_CASES for a larger run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+from db_helpers import run_sql
+from import_fixtures import SCHEMA, seed_rows, write_fixture
+from mutations import MANIFEST, Mutation, mutations
+
+from genonaut.seed.engines.postgres.connection import to_libpq_dsn
+from genonaut.seed.engines.postgres.loader import import_seed
+from genonaut.seed.engines.postgres.verify import verify_seed
+from genonaut.seed.errors import FixtureError, SeedError
+
+SEED = 20260801
+DAMAGE_CASES = 320
+# A bystander table the fixture does not touch, and sequences moved away from their start.
+BYSTANDER = """
+CREATE TABLE bystander (id serial PRIMARY KEY, note text);
+INSERT INTO bystander (note) SELECT 'row ' || g FROM generate_series(1, 7) g;
+"""
+
+
+def case_count() -> int:
+    return int(os.environ.get("GENONAUT_DAMAGE_CASES") or DAMAGE_CASES)
+
+
+class TargetState:
+    """Reads a target's state over one connection: every row of every table as text, every
+    sequence's position, and the names of all relations of the public schema (a table a
+    hostile condition might create)."""
+
+    def __init__(self, url: str) -> None:
+        self.conn = psycopg2.connect(to_libpq_dsn(url))
+        self.conn.autocommit = True
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT string_agg(format('SELECT %L, t::text FROM %I.%I t', c.relname, "
+                "n.nspname, c.relname), ' UNION ALL ') FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind = 'r' AND n.nspname = 'public'"
+            )
+            self.rows_query = cur.fetchone()[0]
+            cur.execute(
+                "SELECT string_agg(format('SELECT %L, last_value, is_called FROM %I.%I', "
+                "sequencename, schemaname, sequencename), ' UNION ALL ') FROM pg_sequences"
+            )
+            self.sequences_query = cur.fetchone()[0]
+
+    def read(self) -> tuple[list[Any], ...]:
+        with self.conn.cursor() as cur:
+            found = []
+            for query in (
+                self.rows_query,
+                self.sequences_query,
+                "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace",
+            ):
+                cur.execute(query)
+                found.append(sorted(cur.fetchall()))
+        return tuple(found)
+
+
+def _names_a_file(message: str, directory: Path, mutation: Mutation) -> bool:
+    files = {p.name for p in directory.iterdir()} | {MANIFEST, mutation.file}
+    return any(name and name in message for name in files) or str(directory) in message
+
+
+def _restore(url: str, pristine: Path) -> None:
+    import_seed(pristine, url, truncate_first=True, cascade=True)
+
+
+@pytest.fixture
+def damage_target(empty_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """A target holding the pristine fixture and a bystander table; the pristine fixture."""
+    url = empty_db_url
+    run_sql(url, SCHEMA + BYSTANDER)
+    pristine = write_fixture(tmp_path_factory.mktemp("pristine") / "seed", seed_rows())
+    _restore(url, pristine)
+    run_sql(url, "SELECT setval('bystander_id_seq', 40)")
+    return url, pristine
+
+
+def test_every_mutation_is_refused_cleanly_or_accepted_and_verified(
+    damage_target: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, pristine = damage_target
+    target = TargetState(url)
+    state = target.read
+    initial = state()
+    outcomes: Counter[tuple[str, str]] = Counter()
+    with_line = Counter[str]()
+    failures: list[str] = []
+    for number, mutation in enumerate(mutations(SEED, case_count(), pristine)):
+        work = tmp_path / f"case{number}" / "seed"
+        shutil.copytree(pristine, work, symlinks=True)
+        mutation.apply(work)
+        label = f"case {number} ({mutation.kind}: {mutation.detail})"
+        try:
+            import_seed(work, url, truncate_first=True, cascade=True)
+        except SeedError as exc:
+            outcomes[mutation.kind, "refused"] += 1
+            with_line[mutation.kind] += bool(re.search(r"\blines? \d+", exc.message))
+            if not _names_a_file(exc.message, work, mutation):
+                failures.append(f"{label}: the error names no file: {exc.message}")
+            if state() != initial:
+                failures.append(f"{label}: refused ({exc.message}) but the target changed")
+                _restore(url, pristine)
+            continue
+        try:
+            report = verify_seed(work, url, condition_timeout=2)
+        except FixtureError as exc:
+            # A condition that is one expression but fails or runs too long: verify refuses
+            # it naming manifest.json. The import does not run conditions.
+            outcomes[mutation.kind, "accepted, condition refused by verify"] += 1
+            if MANIFEST not in exc.message:
+                failures.append(f"{label}: verify refused without naming {MANIFEST}: {exc}")
+        else:
+            outcomes[mutation.kind, "accepted and verified"] += 1
+            if not report.ok:
+                failures.append(f"{label}: accepted, but verify failed:\n{report.as_table()}")
+        _restore(url, pristine)
+        if state() != initial:
+            failures.append(f"{label}: restoring the target did not give its first state")
+    summary = "\n".join(
+        f"  {kind:18} {outcome:40} {n:5}"
+        + (f"  ({with_line[kind]} name a line)" if outcome == "refused" else "")
+        for (kind, outcome), n in sorted(outcomes.items())
+    )
+    target.conn.close()
+    print(f"\ndamage suite, seed {SEED}, {case_count()} cases:\n{summary}")
+    assert not failures, "\n".join(failures[:20])
+    assert sum(outcomes.values()) == case_count()
+    # Each class is exercised, and at least the hostile ones are refused every time.
+    kinds = {kind for kind, _ in outcomes}
+    assert len(kinds) == 8
+    for kind in ("hostile path", "manifest edit"):
+        assert outcomes[kind, "accepted and verified"] <= outcomes[kind, "refused"]
