@@ -45,6 +45,7 @@ class TargetState:
     hostile condition might create)."""
 
     def __init__(self, url: str) -> None:
+        self.url = url
         self.conn = psycopg2.connect(to_libpq_dsn(url))
         self.conn.autocommit = True
         with self.conn.cursor() as cur:
@@ -60,6 +61,14 @@ class TargetState:
                 "sequencename, schemaname, sequencename), ' UNION ALL ') FROM pg_sequences"
             )
             self.sequences_query = cur.fetchone()[0]
+
+    def restore(self, pristine: Path, state: tuple[list[Any], ...]) -> None:
+        """Load `pristine` over the target and put every sequence back where `state` had it
+        (an import never moves one backwards, and TRUNCATE resets only those a table owns)."""
+        import_seed(pristine, self.url, truncate_first=True, cascade=True)
+        with self.conn.cursor() as cur:
+            for name, value, is_called in state[1]:
+                cur.execute("SELECT setval(%s::regclass, %s, %s)", (name, value, is_called))
 
     def read(self) -> tuple[list[Any], ...]:
         with self.conn.cursor() as cur:
@@ -79,17 +88,13 @@ def _names_a_file(message: str, directory: Path, mutation: Mutation) -> bool:
     return any(name and name in message for name in files) or str(directory) in message
 
 
-def _restore(url: str, pristine: Path) -> None:
-    import_seed(pristine, url, truncate_first=True, cascade=True)
-
-
 @pytest.fixture
 def damage_target(empty_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """A target holding the pristine fixture and a bystander table; the pristine fixture."""
     url = empty_db_url
     run_sql(url, SCHEMA + BYSTANDER)
     pristine = write_fixture(tmp_path_factory.mktemp("pristine") / "seed", seed_rows())
-    _restore(url, pristine)
+    import_seed(pristine, url, truncate_first=True, cascade=True)
     run_sql(url, "SELECT setval('bystander_id_seq', 40)")
     return url, pristine
 
@@ -118,7 +123,7 @@ def test_every_mutation_is_refused_cleanly_or_accepted_and_verified(
                 failures.append(f"{label}: the error names no file: {exc.message}")
             if state() != initial:
                 failures.append(f"{label}: refused ({exc.message}) but the target changed")
-                _restore(url, pristine)
+                target.restore(pristine, initial)
             continue
         try:
             report = verify_seed(work, url, condition_timeout=2)
@@ -132,7 +137,7 @@ def test_every_mutation_is_refused_cleanly_or_accepted_and_verified(
             outcomes[mutation.kind, "accepted and verified"] += 1
             if not report.ok:
                 failures.append(f"{label}: accepted, but verify failed:\n{report.as_table()}")
-        _restore(url, pristine)
+        target.restore(pristine, initial)
         if state() != initial:
             failures.append(f"{label}: restoring the target did not give its first state")
     summary = "\n".join(
