@@ -13,15 +13,13 @@ import re
 import shutil
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
-import psycopg2
 import pytest
 from db_helpers import run_sql
+from fixture_damage import Mutation, TargetState, mutations
 from import_fixtures import SCHEMA, seed_rows, write_fixture
-from mutations import MANIFEST, Mutation, mutations
 
-from genonaut.seed.engines.postgres.connection import to_libpq_dsn
+from genonaut.seed.core.fixture_format import MANIFEST
 from genonaut.seed.engines.postgres.loader import import_seed
 from genonaut.seed.engines.postgres.verify import verify_seed
 from genonaut.seed.errors import FixtureError, SeedError
@@ -37,50 +35,6 @@ INSERT INTO bystander (note) SELECT 'row ' || g FROM generate_series(1, 7) g;
 
 def case_count() -> int:
     return int(os.environ.get("GENONAUT_DAMAGE_CASES") or DAMAGE_CASES)
-
-
-class TargetState:
-    """Reads a target's state over one connection: every row of every table as text, every
-    sequence's position, and the names of all relations of the public schema (a table a
-    hostile condition might create)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.conn = psycopg2.connect(to_libpq_dsn(url))
-        self.conn.autocommit = True
-        with self.conn.cursor() as cur:
-            cur.execute(
-                "SELECT string_agg(format('SELECT %L, t::text FROM %I.%I t', c.relname, "
-                "n.nspname, c.relname), ' UNION ALL ') FROM pg_class c "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relkind = 'r' AND n.nspname = 'public'"
-            )
-            self.rows_query = cur.fetchone()[0]
-            cur.execute(
-                "SELECT string_agg(format('SELECT %L, last_value, is_called FROM %I.%I', "
-                "sequencename, schemaname, sequencename), ' UNION ALL ') FROM pg_sequences"
-            )
-            self.sequences_query = cur.fetchone()[0]
-
-    def restore(self, pristine: Path, state: tuple[list[Any], ...]) -> None:
-        """Load `pristine` over the target and put every sequence back where `state` had it
-        (an import never moves one backwards, and TRUNCATE resets only those a table owns)."""
-        import_seed(pristine, self.url, truncate_first=True, cascade=True)
-        with self.conn.cursor() as cur:
-            for name, value, is_called in state[1]:
-                cur.execute("SELECT setval(%s::regclass, %s, %s)", (name, value, is_called))
-
-    def read(self) -> tuple[list[Any], ...]:
-        with self.conn.cursor() as cur:
-            found = []
-            for query in (
-                self.rows_query,
-                self.sequences_query,
-                "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace",
-            ):
-                cur.execute(query)
-                found.append(sorted(cur.fetchall()))
-        return tuple(found)
 
 
 def _names_a_file(message: str, directory: Path, mutation: Mutation) -> bool:

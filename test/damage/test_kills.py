@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from cli_helpers import PACKAGE, REPO
 from db_helpers import run_sql
+from fixture_damage import TargetState
 from import_fixtures import SCHEMA, seed_rows, write_fixture
-from test_damage_suite import TargetState
 
 from genonaut.seed.core.settings import ExportSettings
 from genonaut.seed.engines.postgres.exporter import export_seed

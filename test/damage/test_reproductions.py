@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg2
 import pytest
 from cli_helpers import invoke_assert_code
 from db_helpers import run_sql, with_user
-from import_fixtures import SCHEMA, seed_rows, write_fixture
+from import_fixtures import SCHEMA, Spec, seed_rows, write_fixture
 
 from genonaut.seed.core.fixture_format import MANIFEST, file_name
 from genonaut.seed.core.schema_graph import TableName
@@ -192,7 +193,7 @@ INSERT INTO public."../../escape" VALUES (1);
 
 
 def test_tables_whose_names_look_like_paths_get_files_of_their_own(
-    make_database: object, empty_db_url: str, tmp_path: Path
+    make_database: Callable[..., str], empty_db_url: str, tmp_path: Path
 ) -> None:
     run_sql(empty_db_url, ODD_NAMES)
     out = tmp_path / "deep" / "out" / "seed"
@@ -210,8 +211,7 @@ def test_tables_whose_names_look_like_paths_get_files_of_their_own(
     assert (out / file_name(TableName("public", "a.b"))).read_text().count("dotted") == 2
     assert (out / file_name(TableName("a", "b"))).read_text().count("schema a") == 1
     # The fixture loads back whole into a copy of the schema.
-    assert callable(make_database)
-    target: str = make_database()  # type: ignore[operator]
+    target = make_database()
     run_sql(target, ODD_NAMES.split("INSERT")[0])
     report = import_seed(out, target)
     assert report.inserted == 5
@@ -323,7 +323,7 @@ WIDE = 1600
 
 
 def test_a_table_at_the_column_limit_exports_imports_and_verifies(
-    make_database: object, empty_db_url: str, tmp_path: Path
+    make_database: Callable[..., str], empty_db_url: str, tmp_path: Path
 ) -> None:
     columns = ", ".join(f"c{i} int" for i in range(1, WIDE))
     ddl = f"CREATE TABLE wide (id int PRIMARY KEY, {columns});"
@@ -331,8 +331,7 @@ def test_a_table_at_the_column_limit_exports_imports_and_verifies(
     run_sql(empty_db_url, ddl + f"INSERT INTO wide VALUES (1, {values}), (2, {values});")
     seed = tmp_path / "seed"
     export_seed(ExportSettings(empty_db_url, seed))
-    assert callable(make_database)
-    target: str = make_database()  # type: ignore[operator]
+    target = make_database()
     run_sql(target, ddl)
     assert import_seed(seed, target).inserted == 2
     # Verify either checks the table or says in one line why it cannot.
@@ -365,7 +364,7 @@ def test_staging_names_file_line_and_column_for_tsvector_and_domain_checks(
     empty_db_url: str, tmp_path: Path, line: str, column: str
 ) -> None:
     run_sql(empty_db_url, STAGING)
-    spec = {"docs": (("id", "words", "score"), [("1", "'a' 'b'", "1"), ("3", "'c'", "2")])}
+    spec: Spec = {"docs": (("id", "words", "score"), [("1", "'a' 'b'", "1"), ("3", "'c'", "2")])}
     seed = write_fixture(tmp_path / "seed", spec, relations=(), partitions={})
     path = seed / "docs.tsv"
     rows = path.read_text().splitlines(keepends=True)

@@ -1,6 +1,7 @@
 """Generated damage to a fixture directory, reproducible from a seed: each mutation changes one
 thing (a byte, a line, a field, a manifest entry, a path, a condition) the way a bad merge, a
-cut download, a hand edit or a hostile commit would."""
+cut download, a hand edit or a hostile commit would. Plus `TargetState`, which tells whether a
+target database changed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg2
+
 from genonaut.seed.core.fixture_format import MANIFEST
+from genonaut.seed.engines.postgres.connection import to_libpq_dsn
+from genonaut.seed.engines.postgres.loader import import_seed
 
 # Values a hand edit or a hostile commit might put in a field.
 BAD_FIELDS = (
@@ -133,7 +138,7 @@ def duplicated_line(rng: random.Random, directory: Path) -> Mutation:
     lines = _lines(directory, name)
     index = rng.randrange(len(lines))
     where = rng.randrange(len(lines) + 1)
-    changed = lines[:where] + [lines[index]] + lines[where:]
+    changed = [*lines[:where], lines[index], *lines[where:]]
     data = b"".join(line + b"\n" for line in changed)
     return Mutation(
         "duplicated line",
@@ -224,6 +229,55 @@ def hostile_condition(rng: random.Random, directory: Path) -> Mutation:
                 relation["when"] = condition
 
     return Mutation("hostile condition", repr(condition), MANIFEST, _edit_manifest(change))
+
+
+class TargetState:
+    """Reads a target's state over one connection: every row of every table as text, every
+    sequence's position, and the names of all relations of the public schema (a table a
+    hostile condition might create)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.conn = psycopg2.connect(to_libpq_dsn(url))
+        self.conn.autocommit = True
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT string_agg(format('SELECT %L, t::text FROM %I.%I t', c.relname, "
+                "n.nspname, c.relname), ' UNION ALL ') FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind = 'r' AND n.nspname = 'public'"
+            )
+            self.rows_query = _one(cur.fetchone())
+            cur.execute(
+                "SELECT string_agg(format('SELECT %L, last_value, is_called FROM %I.%I', "
+                "sequencename, schemaname, sequencename), ' UNION ALL ') FROM pg_sequences"
+            )
+            self.sequences_query = _one(cur.fetchone())
+
+    def restore(self, pristine: Path, state: tuple[list[Any], ...]) -> None:
+        """Load `pristine` over the target and put every sequence back where `state` had it
+        (an import never moves one backwards, and TRUNCATE resets only those a table owns)."""
+        import_seed(pristine, self.url, truncate_first=True, cascade=True)
+        with self.conn.cursor() as cur:
+            for name, value, is_called in state[1]:
+                cur.execute("SELECT setval(%s::regclass, %s, %s)", (name, value, is_called))
+
+    def read(self) -> tuple[list[Any], ...]:
+        with self.conn.cursor() as cur:
+            found = []
+            for query in (
+                self.rows_query,
+                self.sequences_query,
+                "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace",
+            ):
+                cur.execute(query)
+                found.append(sorted(cur.fetchall()))
+        return tuple(found)
+
+
+def _one(row: tuple[Any, ...] | None) -> str:
+    assert row is not None
+    return str(row[0])
 
 
 GENERATORS: tuple[Callable[[random.Random, Path], Mutation], ...] = (
