@@ -3,8 +3,8 @@ with one SeedError naming the file (and line where there is one) and the target 
 was, rows and sequences, or accepted and then verified.
 
 The target holds no fixture rows, so an accepted fixture verifies whole, and a bystander
-table with rows; sequences start moved. A fixed seed makes the cases the same on every run. `make test` runs DAMAGE_CASES of them
-(a few hundred, seconds); `make test-datasets` sets GENONAUT_DAMAGE_CASES for a larger run.
+table with rows; sequences start moved. A fixed seed makes the cases the same on every run:
+`make test` runs DAMAGE_CASES of them; `make test-datasets` sets GENONAUT_DAMAGE_CASES higher.
 """
 
 from __future__ import annotations
