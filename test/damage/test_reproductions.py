@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from cli_helpers import invoke_assert_code
 from db_helpers import run_sql, with_user
 from import_fixtures import SCHEMA, Spec, seed_rows, write_fixture
+from sqlalchemy.engine import make_url
 
 from genonaut.seed.core.fixture_format import MANIFEST, file_name
 from genonaut.seed.core.schema_graph import TableName
@@ -243,11 +245,11 @@ def test_manifest_file_entries_outside_the_directory_are_damage(
 
 def test_no_update_grant_on_one_sequence_moves_none(empty_db_url: str, tmp_path: Path) -> None:
     run_sql(empty_db_url, SCHEMA + "SELECT setval('ticket_seq', 5)")
-    role = f"seq_{Path(empty_db_url).name[-12:]}"
+    role, database = f"seq_{uuid.uuid4().hex[:8]}", make_url(empty_db_url).database
     run_sql(
         empty_db_url,
         f"CREATE ROLE {role} LOGIN; GRANT TEMPORARY ON DATABASE "
-        f'"{Path(empty_db_url).name}" TO {role}; '
+        f'"{database}" TO {role}; '
         f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {role}; "
         f"GRANT SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}; "
         f"REVOKE UPDATE ON SEQUENCE ticket_seq FROM {role}",
@@ -285,11 +287,11 @@ def test_verify_without_the_temporary_grant_is_one_error_line(
     run_sql(empty_db_url, SCHEMA)
     seed = write_fixture(tmp_path / "seed", seed_rows())
     import_seed(seed, empty_db_url)
-    role = f"ver_{Path(empty_db_url).name[-12:]}"
+    role, database = f"ver_{uuid.uuid4().hex[:8]}", make_url(empty_db_url).database
     run_sql(
         empty_db_url,
         f"CREATE ROLE {role} LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}; "
-        f'REVOKE TEMPORARY ON DATABASE "{Path(empty_db_url).name}" FROM PUBLIC',
+        f'REVOKE TEMPORARY ON DATABASE "{database}" FROM PUBLIC',
     )
     try:
         result = invoke_assert_code(
