@@ -7,13 +7,14 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg2
 import pytest
 from cli_helpers import invoke_assert_code
 from db_helpers import run_sql, with_user
-from import_fixtures import SCHEMA, Spec, seed_rows, write_fixture
+from import_fixtures import LIKES_BOOKS, SCHEMA, Spec, seed_rows, write_fixture
 from sqlalchemy.engine import make_url
 
 from genonaut.seed.core.fixture_format import MANIFEST, file_name
@@ -23,7 +24,7 @@ from genonaut.seed.engines.postgres.catalog import read_schema
 from genonaut.seed.engines.postgres.connection import session
 from genonaut.seed.engines.postgres.exporter import export_seed
 from genonaut.seed.engines.postgres.loader import advance_sequences, import_seed
-from genonaut.seed.engines.postgres.verify import verify_seed
+from genonaut.seed.engines.postgres.verify import orphans, verify_seed
 from genonaut.seed.errors import ConfigError, FixtureError
 
 FILM = """
@@ -148,17 +149,28 @@ def test_a_manifest_condition_cannot_run_statements_in_verify(
     assert "pwned" not in before
 
 
-def test_a_slow_manifest_condition_is_stopped_by_a_timeout(
+def test_a_slow_manifest_condition_is_refused_and_a_timeout_backs_it(
     empty_db_url: str, tmp_path: Path
 ) -> None:
     run_sql(empty_db_url, SCHEMA)
     seed = _seed_with_condition(tmp_path / "seed", "pg_sleep(120) IS NOT NULL")
-    import_seed(seed, empty_db_url)
+    for extra in ((), ("--verify-only",)):
+        result = invoke_assert_code(
+            2,
+            "import_seed_to_test",
+            *("--database-url", empty_db_url, "--input-dir", str(seed), *extra),
+        )
+        assert f"{seed / MANIFEST}: relation 'likes_book': when: condition" in result.stderr
+        assert "no calls here" in result.stderr
+    # Should a slow condition pass the check, the statement timeout stops it.
+    import_seed(write_fixture(tmp_path / "good", seed_rows()), empty_db_url)
+    slow = replace(LIKES_BOOKS, condition="(SELECT true FROM pg_sleep(120))")
     started = time.monotonic()
-    with pytest.raises(FixtureError) as caught:
-        verify_seed(seed, empty_db_url, condition_timeout=1)
+    with session(empty_db_url) as db, pytest.raises(FixtureError) as caught:
+        schema = read_schema(db)
+        orphans(db, schema, [(slow, slow.table)], condition_timeout=1, source="m/manifest.json")
     assert time.monotonic() - started < 60
-    assert caught.value.message.startswith(f"{seed / MANIFEST}: the condition of relation")
+    assert caught.value.message.startswith("m/manifest.json: the condition of relation")
     assert "ran longer than 1s" in caught.value.message
 
 

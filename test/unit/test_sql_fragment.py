@@ -163,3 +163,36 @@ def test_a_manifest_condition_of_one_expression_is_kept() -> None:
 def test_a_deeply_nested_manifest_is_damage_not_a_crash(tmp_path: Path) -> None:
     with pytest.raises(FixtureError, match="nests too deep"):
         Manifest.from_json("[" * 100_000 + "]" * 100_000, "seed/manifest.json")
+
+
+PLAIN_ACCEPTED = [
+    "kind = 'post'",
+    "content_source = 'regular'",
+    "kind IN ('a', 'b') AND NOT (deleted IS TRUE)",
+    "a IS DISTINCT FROM b",
+    "code::varchar(4) = 'ab'",
+    "CAST(n AS numeric(10, 2)) > 1",
+    "coalesce(kind, 'x') = 'x'",
+    "ROW(a, b) = ROW(1, 2)",
+]
+PLAIN_REFUSED = [
+    "pg_sleep(120) IS NOT NULL",
+    "(pg_read_file('/etc/passwd'))::int = 1",
+    "pg_catalog.\"pg_read_file\"('x') IS NULL",
+    "id IN (SELECT id FROM secrets)",
+    "EXISTS (SELECT 1)",
+    "lower(kind) = 'post'",
+]
+
+
+@pytest.mark.parametrize("text", PLAIN_ACCEPTED)
+def test_a_relation_condition_compares_columns_with_values(text: str) -> None:
+    assert check_condition(text, "manifest.json", plain=True) == text
+
+
+@pytest.mark.parametrize("text", PLAIN_REFUSED)
+def test_a_relation_condition_calls_no_function_and_holds_no_subquery(text: str) -> None:
+    with pytest.raises(ConfigError, match=r"no (calls|subqueries) here"):
+        check_condition(text, "manifest.json", plain=True)
+    # The same text is one expression: as a --where it passes.
+    assert check_condition(text, "--where") == text

@@ -355,7 +355,9 @@ def _condition(value: object, source: str) -> str | None:
     (see `sql_fragment`), or damage."""
     if value is None or value == "":
         return None
-    return check_condition(value, f"{source}: when", error=FixtureError, hint=MANIFEST_HINT)
+    return check_condition(
+        value, f"{source}: when", error=FixtureError, hint=MANIFEST_HINT, plain=True
+    )
 
 
 def _check_unique(tables: Sequence[FixtureTable], source: str) -> None:

@@ -142,7 +142,10 @@ def apply_config(
                     ),
                     when=(
                         check_condition(
-                            item["when"], f"config file {source}: virtual_fks[{i}].when"
+                            item["when"],
+                            f"config file {source}: virtual_fks[{i}].when",
+                            hint=RELATION_HINT,
+                            plain=True,
                         )
                         if item.get("when")
                         else None
@@ -173,6 +176,11 @@ def _limit(value: Any, key: str) -> int:
     return value
 
 
+# A relation's condition travels in manifest.json, where verify reads it as untrusted data.
+RELATION_HINT = (
+    "a relation's when compares the child row's columns with values (\"kind = 'post'\"): "
+    "no function calls, subqueries, ';' or comments, since manifest.json carries it to verify"
+)
 # Flags whose value is a SQL condition, checked as one expression as soon as it is read.
 _CONDITION_FLAGS = ("--where", "--include")
 
@@ -193,7 +201,12 @@ def virtual_relations(schema: Schema, settings: ExportSettings) -> list[ForeignK
     found = []
     for number, rel in enumerate(settings.virtual_fks, start=1):
         if rel.when is not None:
-            check_condition(rel.when, f"virtual relation {number} ({rel.table}): when")
+            check_condition(
+                rel.when,
+                f"virtual relation {number} ({rel.table}): when",
+                hint=RELATION_HINT,
+                plain=True,
+            )
         try:
             table = schema.table(schema.resolve(rel.table))
             target = schema.table(schema.resolve(rel.references))

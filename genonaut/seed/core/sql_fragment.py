@@ -70,10 +70,18 @@ class _Refused(Exception):
 
 
 def check_condition(
-    text: object, source: str, *, error: type[SeedError] = ConfigError, hint: str = CONDITION_HINT
+    text: object,
+    source: str,
+    *,
+    error: type[SeedError] = ConfigError,
+    hint: str = CONDITION_HINT,
+    plain: bool = False,
 ) -> str:
     """Return `text` if it is one expression that cannot escape its parentheses; else raise
     `error` naming `source` (a flag, a config file's key, a manifest relation).
+
+    `plain` conditions (a relation's `when`, which travels in manifest.json and runs in verify)
+    may also call no function and hold no subquery: they compare the row's columns with values.
 
     >>> check_condition("kind = 'image'", "--where")
     "kind = 'image'"
@@ -85,14 +93,21 @@ def check_condition(
     if not isinstance(text, str):
         raise error(f"{source}: a condition must be text, not {type(text).__name__}", hint=hint)
     try:
-        _scan(text)
+        tokens = _scan(text)
+        if plain:
+            _check_plain(tokens)
     except _Refused as why:
         shown = text if len(text) <= 120 else text[:117] + "..."
         raise error(f"{source}: condition {shown!r} refused: {why}", hint=hint) from None
     return text
 
 
-def _scan(text: str) -> None:
+_Token = tuple[str, str, int]  # (kind, text lower-cased, position)
+
+
+def _scan(text: str) -> list[_Token]:
+    """The condition's tokens, once its structure is known to be safe."""
+    tokens: list[_Token] = []
     if not text.strip():
         raise _Refused("it is empty")
     if len(text) > _MAX_LENGTH:
@@ -112,15 +127,19 @@ def _scan(text: str) -> None:
         elif ch == ";":
             raise _Refused(f"';' at character {i + 1} would end the statement")
         elif ch == "'":
+            tokens.append(("string", "", i))
             i = _string(text, i, backslash=False)
             previous = ""
         elif ch == '"':
+            tokens.append(("name", "", i))
             i = _quoted_identifier(text, i)
             previous = ""
         elif ch == "$":
+            tokens.append(("string", "", i))
             i = _dollar(text, i)
             previous = ""
         elif ch in _OPEN:
+            tokens.append(("open", ch, i))
             stack.append(ch)
             i += 1
             previous = ""
@@ -130,6 +149,7 @@ def _scan(text: str) -> None:
                     f"{ch!r} at character {i + 1} closes a bracket the condition did not open"
                 )
             stack.pop()
+            tokens.append(("close", ch, i))
             i += 1
             previous = ""
         elif _is_ident_start(ch):
@@ -138,11 +158,13 @@ def _scan(text: str) -> None:
                 i += 1
             word = text[start:i].lower()
             if i < n and text[i] == "'" and word in ("e", "b", "x", "n"):
+                tokens.append(("string", "", start))
                 i = _string(text, i, backslash=word == "e")
                 previous = ""
                 continue
             if word == "u" and text[i : i + 2] in ("&'", '&"'):
                 quoted = text[i + 1] == "'"
+                tokens.append(("string" if quoted else "name", "", start))
                 i = (
                     _string(text, i + 1, backslash=False)
                     if quoted
@@ -158,18 +180,49 @@ def _scan(text: str) -> None:
                 raise _Refused(
                     f"{text[start:i].upper()} at character {start + 1} starts another clause"
                 )
+            tokens.append(("word", word, start))
             previous = word
         elif ch.isdigit() or (ch == "." and nxt.isdigit()):
+            tokens.append(("number", "", i))
             while i < n and (_is_ident_char(text[i]) or text[i] == "."):
                 i += 1
             previous = ""
         elif ch == "\\":
             raise _Refused(f"a backslash at character {i + 1} is not SQL")
         else:
-            i += 1  # an operator character or a comma
+            tokens.append(("op", ch, i))  # an operator character or a comma
+            i += 1
             previous = ""
     if stack:
         raise _Refused(f"{len(stack)} bracket(s) opened and never closed")
+    return tokens
+
+
+# Words that may stand before "(" in a plain condition: keywords, not functions.
+_PLAIN_CALLS = frozenset(
+    {"in", "any", "all", "some", "not", "and", "or", "is", "row", "cast", "coalesce", "nullif"}
+    | {"greatest", "least", "between", "like", "ilike", "similar", "when", "then", "else", "as"}
+)
+_PLAIN_REFUSED = frozenset({"select", "from", "with", "values", "table", "exists", "lateral"})
+
+
+def _check_plain(tokens: list[_Token]) -> None:
+    """Refuse what a plain condition on one row needs not: a function call (a name before
+    "("; a type's modifier after "::" or AS is no call) and a subquery."""
+    for k, (kind, word, position) in enumerate(tokens):
+        is_distinct_from = word == "from" and k > 0 and tokens[k - 1][1] == _DISTINCT
+        if kind == "word" and word in _PLAIN_REFUSED and not is_distinct_from:
+            raise _Refused(f"{word.upper()} at character {position + 1}: no subqueries here")
+        is_call = (
+            kind in ("word", "name")
+            and k + 1 < len(tokens)
+            and tokens[k + 1][:2] == ("open", "(")
+            and word not in _PLAIN_CALLS
+        )
+        after_cast = k >= 2 and tokens[k - 1][1] == tokens[k - 2][1] == ":"
+        after_as = k >= 1 and tokens[k - 1][:2] == ("word", "as")
+        if is_call and not (after_cast or after_as):
+            raise _Refused(f"a function call at character {position + 1}: no calls here")
 
 
 def _string(text: str, start: int, *, backslash: bool) -> int:
