@@ -22,7 +22,7 @@ from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.core.settings import ExportSettings
 from genonaut.seed.engines.postgres.catalog import read_schema
 from genonaut.seed.engines.postgres.connection import session
-from genonaut.seed.engines.postgres.exporter import export_seed
+from genonaut.seed.engines.postgres.exporter import check_fixtures, export_seed
 from genonaut.seed.engines.postgres.loader import advance_sequences, import_seed
 from genonaut.seed.engines.postgres.verify import orphans, verify_seed
 from genonaut.seed.errors import ConfigError, FixtureError
@@ -224,6 +224,8 @@ def test_tables_whose_names_look_like_paths_get_files_of_their_own(
     assert all(p.parent == out for p in tmp_path.rglob("*.tsv"))
     assert (out / file_name(TableName("public", "a.b"))).read_text().count("dotted") == 2
     assert (out / file_name(TableName("a", "b"))).read_text().count("schema a") == 1
+    # --check finds the fixtures current: both tables are listed under their own names.
+    assert not check_fixtures(ExportSettings(empty_db_url, out)).is_stale
     # The fixture loads back whole into a copy of the schema.
     target = make_database()
     run_sql(target, ODD_NAMES.split("INSERT")[0])
