@@ -30,8 +30,8 @@ install: $(STAMP) ## Create env/python_venv and install the project with its dev
 test: $(STAMP) ## Run the tests (a real PostgreSQL: GENONAUT_TEST_DATABASE_URL, or an embedded one)
 	$(PY) -m pytest test --ignore=test/datasets
 
-test-datasets: $(STAMP) ## Run the tests on the public sample databases in DATASETS_DIR
-	DATASETS_DIR=$(DATASETS_DIR) $(PY) -m pytest test/datasets
+test-datasets: $(STAMP) ## Run the tests on the public sample databases in DATASETS_DIR, and the larger damage and kill runs
+	DATASETS_DIR=$(DATASETS_DIR) GENONAUT_DAMAGE_CASES=3000 GENONAUT_KILL_CASES=40 $(PY) -m pytest test/datasets test/damage
 
 lint: $(STAMP) ## ruff, mypy --strict and the import layering contract
 	$(VENV)/bin/ruff check .

@@ -49,6 +49,10 @@ class SchemaDrift(SeedError):
     """The fixtures and the target database disagree about tables or columns."""
 
 
+class VerifyFailed(SeedError):
+    """The database refused a check of verify; nothing was written."""
+
+
 class LoadFailed(SeedError):
     """The database rejected a row while loading; nothing was committed."""
 

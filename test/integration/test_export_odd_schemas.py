@@ -36,7 +36,7 @@ def test_percent_signs_in_table_and_column_names(
     export_seed(ExportSettings(empty_db_url, seed, default_limit=5, where={"kid %s": "id > 30"}))
     rows = read_rows(seed)
     assert len(rows[TableName("public", "kid %s")]) >= 5
-    assert (seed / "50% off.100%.tsv").read_text().splitlines()[0] == "id%\tna%me"
+    assert (seed / "50%25 off.100%25.tsv").read_text().splitlines()[0] == "id%\tna%me"
     assert dangling(seed) == []
     target = make_database()
     run_sql(target, PERCENT_NAMES)

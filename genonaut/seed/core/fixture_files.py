@@ -85,6 +85,11 @@ def read_fixture_files(directory: Path, tables: Iterable[FixtureTable]) -> list[
     files = []
     for entry in tables:
         path = directory / entry.file
+        if path.is_symlink() and directory.resolve() not in path.resolve().parents:
+            raise FixtureError(
+                f"{path}: the file of table {entry.name} links outside the fixture directory",
+                hint=DAMAGED_HINT,
+            )
         if not path.is_file():
             raise FixtureError(
                 f"{path}: the file of table {entry.name} is missing", hint=DAMAGED_HINT

@@ -6,18 +6,26 @@ Below its header line, a TSV is exactly what `COPY ... TO STDOUT` emits: tab-sep
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import glob
 import json
 import os
+import re
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+import unicodedata
+import urllib.parse
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from genonaut.seed.core.schema_graph import ForeignKey, TableName
-from genonaut.seed.errors import FixtureError
+from genonaut.seed.core.schema_graph import DEFAULT_SCHEMA, ForeignKey, TableName
+from genonaut.seed.core.sql_fragment import check_condition
+from genonaut.seed.errors import FixtureError, SeedError
 
 FORMAT = "genonaut-seed/1"
 MANIFEST = "manifest.json"
@@ -35,9 +43,77 @@ _ESCAPES = {
 _UNESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
 
 
+# Characters a file name cannot keep: `.` (the one dot between schema and table must be the
+# only one, so that no name is `..` or hidden), path separators, `%` (the escape itself),
+# control characters and those Windows refuses. Each is written as `%XX` per UTF-8 byte.
+_ESCAPED = frozenset('%./\\:*?"<>|')
+SUFFIX = ".tsv"
+# Most file systems take 255 bytes in a name.
+_NAME_MAX = 255
+
+
+def _is_escaped(ch: str) -> bool:
+    return ch in _ESCAPED or ord(ch) < 0x20 or ord(ch) == 0x7F
+
+
+def _encode_part(text: str) -> str:
+    return "".join(
+        "".join(f"%{b:02X}" for b in ch.encode("utf-8")) if _is_escaped(ch) else ch for ch in text
+    )
+
+
 def file_name(table: TableName) -> str:
-    """`users.tsv` in the public schema, `hr.employees.tsv` elsewhere."""
-    return f"{table.display}.tsv"
+    """`users.tsv` in the public schema, `hr.employees.tsv` elsewhere; a dot, a path separator,
+    `%` or a control character in a name is written `%XX` (`public."a.b"` is `a%2Eb.tsv`, `a.b`
+    is `a.b.tsv`), so that two tables never share a file and `table_of_file` reads it back.
+
+    >>> file_name(TableName("public", "../x"))
+    '%2E%2E%2Fx.tsv'
+    """
+    if table.schema == DEFAULT_SCHEMA:
+        return _encode_part(table.name) + SUFFIX
+    return f"{_encode_part(table.schema)}.{_encode_part(table.name)}{SUFFIX}"
+
+
+def table_of_file(name: str) -> TableName | None:
+    """The table whose file is `name` (the inverse of `file_name`), or None when no table's
+    file is called that."""
+    if not name.endswith(SUFFIX):
+        return None
+    parts = name[: -len(SUFFIX)].split(".")
+    if len(parts) > 2 or not all(parts):
+        return None
+    try:
+        decoded = [urllib.parse.unquote(p, errors="strict") for p in parts]
+    except UnicodeDecodeError:
+        return None
+    table = TableName(*decoded) if len(decoded) == 2 else TableName(DEFAULT_SCHEMA, decoded[0])
+    return table if file_name(table) == name else None
+
+
+def check_file_names(tables: Iterable[TableName]) -> dict[TableName, str]:
+    """Each table's file name; raise FixtureError when one is too long, or when two differ
+    only in letter case (one file on a case-insensitive file system)."""
+    names: dict[TableName, str] = {}
+    seen: dict[str, TableName] = {}
+    for table in tables:
+        name = file_name(table)
+        if len(name.encode("utf-8")) > _NAME_MAX:
+            raise FixtureError(
+                f"table {table.qualified}: its file name would be {len(name)} bytes, more than "
+                f"{_NAME_MAX}",
+                hint="leave the table out with --exclude, or rename it",
+            )
+        # One file on a file system that ignores case or Unicode normalisation (macOS).
+        other = seen.setdefault(unicodedata.normalize("NFC", name).casefold(), table)
+        if other != table:
+            raise FixtureError(
+                f"tables {other.qualified} and {table.qualified} would share the file {name} on "
+                "a file system that ignores letter case or Unicode normalisation",
+                hint="leave one of them out with --exclude",
+            )
+        names[table] = name
+    return names
 
 
 def encode_field(value: str | None) -> str:
@@ -144,26 +220,26 @@ class Manifest:
             "schema_fingerprint": self.schema_fingerprint,
             "tables": [
                 {
-                    "name": t.name.qualified,
+                    "name": name_text(t.name),
                     "file": t.file,
                     "rows": t.rows,
                     "columns": list(t.columns),
                     "types": list(t.types),
                     "primary_key": list(t.primary_key),
-                    "partition_of": t.partition_of.qualified if t.partition_of else None,
+                    "partition_of": name_text(t.partition_of) if t.partition_of else None,
                 }
                 for t in self.tables
             ],
             "partitioned_tables": [
-                {"name": name.qualified, "partition_of": parent.qualified if parent else None}
+                {"name": name_text(name), "partition_of": name_text(parent) if parent else None}
                 for name, parent in self.partitioned
             ],
             "relations": [
                 {
                     "name": fk.name,
-                    "table": fk.table.qualified,
+                    "table": name_text(fk.table),
                     "columns": list(fk.columns),
-                    "references": fk.referred_table.qualified,
+                    "references": name_text(fk.referred_table),
                     "referred_columns": list(fk.referred_columns),
                     "virtual": fk.is_virtual,
                     "when": fk.condition,
@@ -177,52 +253,121 @@ class Manifest:
     def from_json(cls, text: str, source: str = MANIFEST) -> Manifest:
         try:
             document = json.loads(text)
+            if not isinstance(document, dict):
+                raise TypeError(f"it holds a {type(document).__name__}, not an object")
             if document.get("format") != FORMAT:
                 raise FixtureError(
                     f"{source}: format {document.get('format')!r} is not {FORMAT!r}",
                     hint="re-export the fixtures with this version of the exporter",
                 )
-            tables = tuple(
-                FixtureTable(
-                    name=TableName.parse(t["name"]),
-                    file=str(t["file"]),
-                    rows=int(t["rows"]),
-                    columns=_names(t["columns"], "columns"),
-                    types=_types(t),
-                    primary_key=_names(t.get("primary_key") or [], "primary_key"),
-                    partition_of=(
-                        TableName.parse(t["partition_of"]) if t.get("partition_of") else None
-                    ),
-                )
-                for t in document["tables"]
-            )
+            tables = tuple(_table_entry(t, source) for t in document["tables"])
             relations = tuple(
                 ForeignKey(
                     name=str(r["name"]),
-                    table=TableName.parse(r["table"]),
+                    table=parse_name(r["table"]),
                     columns=_names(r["columns"], "columns"),
-                    referred_table=TableName.parse(r["references"]),
+                    referred_table=parse_name(r["references"]),
                     referred_columns=_names(r["referred_columns"], "referred_columns"),
                     is_virtual=bool(r.get("virtual")),
-                    condition=r.get("when"),
+                    condition=_condition(r.get("when"), f"{source}: relation {r['name']!r}"),
                 )
                 for r in document.get("relations", ())
             )
             partitioned = tuple(
                 (
-                    TableName.parse(p["name"]),
-                    TableName.parse(p["partition_of"]) if p.get("partition_of") else None,
+                    parse_name(p["name"]),
+                    parse_name(p["partition_of"]) if p.get("partition_of") else None,
                 )
                 for p in document.get("partitioned_tables", ())
             )
+            _check_unique(tables, source)
             return cls(tables, relations, str(document["schema_fingerprint"]), partitioned)
         except FixtureError:
             raise
+        except SeedError as exc:  # an empty table name, say
+            raise FixtureError(f"{source} is damaged: {exc.message}", hint=MANIFEST_HINT) from exc
+        except RecursionError as exc:
+            raise FixtureError(
+                f"{source} is damaged: it nests too deep to read",
+                hint="restore it from git (git checkout -- <dir>) or re-export the fixtures",
+            ) from exc
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise FixtureError(
                 f"{source} is damaged: {exc}",
                 hint="restore it from git (git checkout -- <dir>) or re-export the fixtures",
             ) from exc
+
+
+MANIFEST_HINT = "restore it from git (git checkout -- <dir>) or re-export the fixtures"
+
+
+def name_text(table: TableName) -> str:
+    """A table's name as the manifest writes it: `schema.table`, or `"schema"."ta.ble"` with
+    double quotes when the plain form would read back otherwise (`a.b.c` reads as `a.b`.`c`)."""
+    plain = table.qualified
+    if plain == plain.strip() and not plain.startswith('"') and "." not in table.name:
+        return plain
+    return ".".join('"' + part.replace('"', '""') + '"' for part in (table.schema, table.name))
+
+
+def parse_name(text: object) -> TableName:
+    """The inverse of `name_text`."""
+    if not isinstance(text, str):
+        raise TypeError(f"a table name must be text, not {text!r}")
+    if not text.startswith('"'):
+        return TableName.parse(text)
+    match = _QUOTED_NAME.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a table name")
+    schema, name = (part.replace('""', '"') for part in match.groups())
+    return TableName(schema, name)
+
+
+_QUOTED_NAME = re.compile(r'"((?:[^"]|"")+)"\."((?:[^"]|"")+)"')
+
+
+def _table_entry(t: dict[str, Any], source: str) -> FixtureTable:
+    name = parse_name(t["name"])
+    file = t["file"]
+    expected = file_name(name)
+    if file != expected:
+        raise FixtureError(
+            f"{source}: table {name.qualified} names the file {file!r}; its file is {expected!r} "
+            "(a plain name inside the fixture directory)",
+            hint=MANIFEST_HINT,
+        )
+    rows = t["rows"]
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
+        raise ValueError(f"{name.qualified}: rows must be a whole number, not {rows!r}")
+    return FixtureTable(
+        name=name,
+        file=file,
+        rows=rows,
+        columns=_names(t["columns"], "columns"),
+        types=_types(t),
+        primary_key=_names(t.get("primary_key") or [], "primary_key"),
+        partition_of=parse_name(t["partition_of"]) if t.get("partition_of") else None,
+    )
+
+
+def _condition(value: object, source: str) -> str | None:
+    """A relation's condition from the manifest, a data file anyone may edit: one expression
+    (see `sql_fragment`), or damage."""
+    if value is None or value == "":
+        return None
+    return check_condition(
+        value, f"{source}: when", error=FixtureError, hint=MANIFEST_HINT, plain=True
+    )
+
+
+def _check_unique(tables: Sequence[FixtureTable], source: str) -> None:
+    seen: set[TableName] = set()
+    for table in tables:
+        if table.name in seen:
+            raise FixtureError(
+                f"{source}: table {table.name.qualified} is listed twice", hint=MANIFEST_HINT
+            )
+        seen.add(table.name)
 
 
 def _names(value: object, field: str) -> tuple[str, ...]:
@@ -310,16 +455,23 @@ def check_output_dir(target: Path) -> None:
 def replace_directory(target: Path) -> Iterator[Path]:
     """Yield a scratch directory beside `target`; swap it in only if the block succeeds.
 
-    A failure or an interruption leaves `target` as it was. Files of the old directory that the
-    new one does not have disappear with the swap.
+    The swap is one atomic step where the system has one (Linux: `renameat2` with
+    `RENAME_EXCHANGE`), so a kill at any moment leaves either the old directory or the new one
+    at `target`, never neither. Scratch directories left by killed runs (`.NAME.new-*`,
+    `.NAME.old-*`) are removed first. Files of the old directory that the new one does not
+    have disappear with the swap.
     """
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_scratch(target)
     scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
     try:
         yield scratch
         os.chmod(scratch, 0o755)
-        if target.exists():
+        if target.exists() and exchange_paths(scratch, target):
+            # `scratch` now holds the old directory.
+            shutil.rmtree(scratch, ignore_errors=True)
+        elif target.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
             os.replace(target, retired / target.name)
             try:
@@ -333,3 +485,53 @@ def replace_directory(target: Path) -> Iterator[Path]:
     finally:
         if scratch.exists():
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def remove_stale_scratch(target: Path) -> list[Path]:
+    """Remove the scratch directories of earlier runs that were killed. An `.old-` one still
+    holding the fixtures while `target` is missing (a kill inside a two-rename swap) is put
+    back instead."""
+    removed = []
+    for kind in ("old", "new"):
+        for path in sorted(target.parent.glob(f".{glob.escape(target.name)}.{kind}-*")):
+            if not path.is_dir() or path.is_symlink():
+                continue
+            kept = path / target.name
+            if kind == "old" and not target.exists() and kept.is_dir():
+                os.replace(kept, target)
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange_paths(first: Path, second: Path) -> bool:
+    """Swap two directory entries in one step (Linux renameat2 RENAME_EXCHANGE); False when
+    the system or file system cannot, and nothing was changed."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    renameat2.restype = ctypes.c_int
+    result = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))

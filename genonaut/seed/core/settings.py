@@ -10,6 +10,7 @@ from typing import Any
 
 from genonaut.seed.core.rules import Rules
 from genonaut.seed.core.schema_graph import ForeignKey, Schema, TableName
+from genonaut.seed.core.sql_fragment import check_condition
 from genonaut.seed.errors import ConfigError, UnknownColumn, UnknownTable
 
 DEFAULT_OUTPUT_DIR = Path("test/db/input/rdbms_init_from_demo")
@@ -118,11 +119,17 @@ def apply_config(
             if key in document:
                 changes[key] = tuple(str(t) for t in _list(document[key], key))
         if "where" in document:
-            changes["where"] = {str(k): str(v) for k, v in document["where"].items()}
+            changes["where"] = {
+                str(k): check_condition(v, f"config file {source}: where.{k}")
+                for k, v in document["where"].items()
+            }
         if "include" in document:
             changes["include"] = tuple(
-                (str(item["table"]), str(item["where"]))
-                for item in _list(document["include"], "include")
+                (
+                    str(item["table"]),
+                    check_condition(item["where"], f"config file {source}: include[{i}].where"),
+                )
+                for i, item in enumerate(_list(document["include"], "include"))
             )
         if "virtual_fks" in document:
             changes["virtual_fks"] = tuple(
@@ -133,9 +140,18 @@ def apply_config(
                     referred_columns=tuple(
                         _list(item["referred_columns"], "virtual_fks.referred_columns")
                     ),
-                    when=str(item["when"]) if item.get("when") else None,
+                    when=(
+                        check_condition(
+                            item["when"],
+                            f"config file {source}: virtual_fks[{i}].when",
+                            hint=RELATION_HINT,
+                            plain=True,
+                        )
+                        if item.get("when")
+                        else None
+                    ),
                 )
-                for item in _list(document["virtual_fks"], "virtual_fks")
+                for i, item in enumerate(_list(document["virtual_fks"], "virtual_fks"))
             )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(
@@ -160,11 +176,23 @@ def _limit(value: Any, key: str) -> int:
     return value
 
 
+# A relation's condition travels in manifest.json, where verify reads it as untrusted data.
+RELATION_HINT = (
+    "a relation's when compares the child row's columns with values (\"kind = 'post'\"): "
+    "no function calls, subqueries, ';' or comments, since manifest.json carries it to verify"
+)
+# Flags whose value is a SQL condition, checked as one expression as soon as it is read.
+_CONDITION_FLAGS = ("--where", "--include")
+
+
 def parse_assignment(text: str, flag: str) -> tuple[str, str]:
-    """`T=VALUE` from a flag such as --table-limit or --where."""
+    """`T=VALUE` from a flag such as --table-limit or --where (whose VALUE must be one SQL
+    expression: see `sql_fragment.check_condition`)."""
     name, sep, value = text.partition("=")
     if not sep or not name.strip() or not value.strip():
         raise ConfigError(f"{flag} takes TABLE=VALUE, not {text!r}")
+    if flag in _CONDITION_FLAGS:
+        check_condition(value.strip(), f"{flag} {name.strip()}")
     return name.strip(), value.strip()
 
 
@@ -172,6 +200,13 @@ def virtual_relations(schema: Schema, settings: ExportSettings) -> list[ForeignK
     """The config's virtual relations as `ForeignKey`s, checked against the schema."""
     found = []
     for number, rel in enumerate(settings.virtual_fks, start=1):
+        if rel.when is not None:
+            check_condition(
+                rel.when,
+                f"virtual relation {number} ({rel.table}): when",
+                hint=RELATION_HINT,
+                plain=True,
+            )
         try:
             table = schema.table(schema.resolve(rel.table))
             target = schema.table(schema.resolve(rel.references))
@@ -258,9 +293,13 @@ def rules_for(schema: Schema, settings: ExportSettings) -> Rules:
             limits[leaf] = _limit(limit, f"limit of {text}")
     where: dict[TableName, str] = {}
     for text, condition in settings.where.items():
+        check_condition(condition, f"where condition of {text}")
         for leaf in schema.leaves(schema.resolve(text)):
             where[leaf] = condition
-    include = tuple((schema.resolve(t), c) for t, c in settings.include)
+    include = tuple(
+        (schema.resolve(t), check_condition(c, f"include condition of {t}"))
+        for t, c in settings.include
+    )
     return Rules(
         tables=tables,
         default_limit=_limit(settings.default_limit, "default limit"),

@@ -39,6 +39,8 @@ STABLE_OUTPUT_SETTINGS = {
     "client_encoding": "UTF8",
     # A large generated statement can spend seconds in JIT compilation for a few ms of work.
     "jit": "off",
+    # A backslash in '...' is an ordinary character, as core.sql_fragment reads conditions.
+    "standard_conforming_strings": "on",
 }
 
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
@@ -128,6 +130,10 @@ def connect(url: str, *, read_only: bool = False, application: str = "genonaut-s
     with conn.cursor() as cur:
         for name, value in STABLE_OUTPUT_SETTINGS.items():
             cur.execute("SELECT set_config(%s, %s, false)", (name, value))
+        if read_only:
+            # Every transaction of the session is READ ONLY, not only those psycopg2 begins;
+            # inside one, PostgreSQL refuses to switch to read-write.
+            cur.execute("SELECT set_config('default_transaction_read_only', 'on', false)")
     conn.commit()
     return conn
 

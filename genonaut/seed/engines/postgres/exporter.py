@@ -12,8 +12,8 @@ from psycopg2 import sql
 from genonaut.seed.core.fixture_format import (
     FixtureTable,
     Manifest,
+    check_file_names,
     check_output_dir,
-    file_name,
     header_line,
     read_manifest,
     replace_directory,
@@ -89,6 +89,7 @@ def export_seed(
     with session(settings.database_url, read_only=True, tracer=tracer) as db:
         schema = _schema_with_virtuals(db, settings)
         rules = rules_for(schema, settings)
+        check_file_names(rules.tables)  # two tables sharing a file fail before any reading
         selection = select_rows(db, schema, rules, on_table)
         report.notes.extend(f"note: {n}" for n in selection.dropped)
         with replace_directory(settings.output_dir) as scratch:
@@ -109,12 +110,13 @@ def _write(
     db: Session, schema: Schema, selection: Selection, directory: Path, report: ExportReport
 ) -> Manifest:
     entries: list[FixtureTable] = []
+    files = check_file_names(leaf for group in selection.order for leaf in group)
     for group in selection.order:
         for leaf in group:
             pick = selection.picks[leaf]
             table = schema.table(leaf)
             columns = tuple(c.name for c in table.stored_columns)
-            path = directory / file_name(leaf)
+            path = directory / files[leaf]
             with path.open("wb") as sink:
                 sink.write(header_line(columns))
                 if pick.rows:
@@ -130,7 +132,7 @@ def _write(
             entries.append(
                 FixtureTable(
                     name=leaf,
-                    file=file_name(leaf),
+                    file=files[leaf],
                     rows=len(pick.rows),
                     columns=columns,
                     primary_key=table.primary_key,

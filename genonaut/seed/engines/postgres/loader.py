@@ -11,8 +11,9 @@ The whole import is one transaction: it commits completely or leaves the target 
    import inserts nothing.
 4. Deferred constraints are checked (`SET CONSTRAINTS ALL IMMEDIATE`) while an error can still
    be reported cleanly, then sequences feeding the loaded columns are moved past the values now
-   in their tables. `setval` is not undone by a rollback, so it comes last, once nothing else
-   can fail.
+   in their tables, last before COMMIT, once every check (privileges on every sequence
+   included) has passed: inside the transaction for sequences the role owns (ALTER SEQUENCE
+   ... RESTART, then setval), by `setval` alone, which no rollback undoes, for the others.
 
 Cycles need no superuser rights and no deferrable constraints: PostgreSQL checks a
 non-deferrable foreign key at the end of each *statement*, and all data-modifying CTEs of a
@@ -176,9 +177,10 @@ def import_seed(
             if disable_triggers:
                 switch_triggers(db, list(stages), enabled=True)
             check_deferred(db, by_name)
-            # RESTART IDENTITY reset the sequences of emptied tables, loaded or not.
-            report.sequences = advance_sequences(db, schema, [*stages, *report.truncated])
             report.sequences_left = sequences_not_moved(schema, stages)
+            # RESTART IDENTITY reset the sequences of emptied tables, loaded or not. Last
+            # before COMMIT: a sequence the role does not own moves outside the transaction.
+            report.sequences = advance_sequences(db, schema, [*stages, *report.truncated])
             db.conn.commit()
         except psycopg2.Error as exc:
             raise _database_error(exc) from exc
@@ -482,9 +484,15 @@ def advance_sequences(
 ) -> list[tuple[TableName, int]]:
     """Move each sequence feeding a loaded table past the values in every table it feeds
     (several tables may share one): past the largest for an ascending sequence, the smallest
-    for a descending one. A sequence is never moved backwards. Two statements: one reads every
-    sequence and the values, the other moves those that need it, so that nothing moves when a
-    value lies outside a sequence's bounds (setval is not undone by a rollback).
+    for a descending one. A sequence is never moved backwards.
+
+    `setval` is not undone by a rollback, so nothing moves until every check has passed: one
+    statement reads every sequence, whether the role may move it (UPDATE) and own it, and the
+    values; a missing privilege or a value outside a sequence's bounds raises before any move.
+    A sequence the role owns is then moved inside the transaction: `ALTER SEQUENCE ... RESTART`
+    gives it new storage that a rollback throws away, with the `setval` that follows. The
+    others (UPDATE granted, not owned) move by `setval` alone, in the import's last statement
+    before COMMIT.
     """
     loaded = {a for t in tables for a in schema.ancestors(t)}
     chosen: list[tuple[TableName, list[tuple[TableName, str]]]] = []
@@ -496,6 +504,7 @@ def advance_sequences(
             chosen.append((seq.name, feeds))
     if not chosen:
         return []
+    _check_sequence_privileges(db, [name for name, _ in chosen])
 
     def extreme(function: str, feeds: list[tuple[TableName, str]]) -> sql.Composable:
         return sql.SQL(", ").join(
@@ -508,7 +517,9 @@ def advance_sequences(
     parts = [
         sql.SQL(
             "SELECT {}::int, q.seqincrement, q.seqmin, q.seqmax, s.last_value, s.is_called, "
-            "greatest({}), least({}) FROM pg_sequence q, {} s WHERE q.seqrelid = {}"
+            "greatest({}), least({}), pg_has_role(c.relowner, 'USAGE') "
+            "FROM pg_sequence q JOIN pg_class c ON c.oid = q.seqrelid, {} s "
+            "WHERE q.seqrelid = {}"
         ).format(
             sql.Literal(i),
             extreme("max", feeds),
@@ -519,7 +530,8 @@ def advance_sequences(
         for i, (name, feeds) in enumerate(chosen)
     ]
     moves: list[tuple[TableName, int]] = []
-    for i, step, low, high, last, is_called, largest, smallest in db.fetch(
+    owned: list[TableName] = []
+    for i, step, low, high, last, is_called, largest, smallest, is_owner in db.fetch(
         sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(p) for p in parts)
     ):
         name, feeds = chosen[i]
@@ -539,6 +551,12 @@ def advance_sequences(
                 "or re-export the fixtures",
             )
         moves.append((name, value))
+        if is_owner:
+            owned.append(name)
+    if owned:
+        db.execute(
+            sql.SQL("; ").join(sql.SQL("ALTER SEQUENCE {} RESTART").format(ident(n)) for n in owned)
+        )
     if moves:
         db.fetch(
             sql.SQL("SELECT {}").format(
@@ -549,6 +567,24 @@ def advance_sequences(
             )
         )
     return moves
+
+
+def _check_sequence_privileges(db: Session, names: Sequence[TableName]) -> None:
+    """Raise ConfigError naming every sequence the role may not move (setval needs UPDATE),
+    before any of them moves."""
+    rows = db.fetch(
+        sql.SQL("SELECT {}").format(
+            sql.SQL(", ").join(
+                sql.SQL("has_sequence_privilege({}, 'UPDATE')").format(_regclass(n)) for n in names
+            )
+        )
+    )
+    refused = [str(n) for n, allowed in zip(names, rows[0], strict=True) if not allowed]
+    if refused:
+        raise ConfigError(
+            f"permission denied for sequence(s) {', '.join(refused)}; nothing was loaded",
+            hint=PRIVILEGE_HINT,
+        )
 
 
 def _regclass(name: TableName) -> sql.Composable:

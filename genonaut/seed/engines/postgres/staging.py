@@ -18,24 +18,21 @@ from genonaut.seed.errors import FixtureError
 
 from .connection import Session, ident
 
-# Added to each staging table: COPY fills it in file order, so a row's line is known.
-LINE_COLUMN = "_seed_line"
+# A row's place in its file. The staging table has exactly the file's columns (a table at
+# PostgreSQL's limit of 1600 columns has no room for one more): one COPY into a fresh temporary
+# table appends the rows in file order, so their physical order (ctid) is the file's.
+ROW_NUMBER = sql.SQL("row_number() OVER (ORDER BY ctid)")
 
 
 @dataclass(frozen=True)
 class Stage:
-    """A temporary table holding one file's rows, typed like the target's columns, plus a
-    column numbering the rows in file order (`line`)."""
+    """A temporary table holding one file's rows, typed like the target's columns; its rows
+    in file order (see `ROW_NUMBER`)."""
 
     file: FixtureFile
     ident: sql.Identifier
-    line: str = LINE_COLUMN
     # Column name -> its type in the target, to say what a rejected value should have been.
     types: tuple[tuple[str, str], ...] = ()
-
-    def line_of(self, row_number: int) -> int:
-        """The file line of the `row_number`-th row (1-based); the header is line 1."""
-        return row_number + 1
 
 
 _COPY_CONTEXT = re.compile(
@@ -67,14 +64,11 @@ def stages_for(
 ) -> dict[TableName, Stage]:
     stages = {}
     for i, f in enumerate(files):
-        line = LINE_COLUMN
-        while line in f.entry.columns:
-            line += "_"
         types: tuple[tuple[str, str], ...] = ()
         if schema is not None and f.name in schema:
             table = schema.table(f.name)
             types = tuple((c.name, c.type) for c in table.columns if c.name in f.entry.columns)
-        stages[f.name] = Stage(f, sql.Identifier(f"_seed_stage_{i}"), line, types)
+        stages[f.name] = Stage(f, sql.Identifier(f"_seed_stage_{i}"), types)
     return stages
 
 
@@ -83,15 +77,8 @@ def create_stages(db: Session, stages: Iterable[Stage], *, drop_on_commit: bool)
     lifetime = sql.SQL(" ON COMMIT DROP" if drop_on_commit else "")
     db.execute(
         sql.SQL("; ").join(
-            sql.SQL(
-                "CREATE TEMP TABLE {0}{1} AS SELECT {2} FROM {3} WITH NO DATA; "
-                "ALTER TABLE {0} ADD COLUMN {4} bigint GENERATED ALWAYS AS IDENTITY"
-            ).format(
-                s.ident,
-                lifetime,
-                column_list(s.file.entry.columns),
-                ident(s.file.name),
-                sql.Identifier(s.line),
+            sql.SQL("CREATE TEMP TABLE {0}{1} AS SELECT {2} FROM {3} WITH NO DATA").format(
+                s.ident, lifetime, column_list(s.file.entry.columns), ident(s.file.name)
             )
             for s in stages
         )
@@ -109,15 +96,20 @@ def check_stages(db: Session, schema: Schema, stages: Sequence[Stage]) -> None:
             continue
         table = schema.table(stage.file.name)
         columns = stage.file.entry.columns
-        line = sql.Identifier(stage.line)
+        line = sql.Identifier("_seed_n")
         for column in table.stored_columns:
             if column.name in columns and not column.is_nullable:
                 parts.append(
                     sql.SQL(
-                        "SELECT {}::int, min({})::bigint, NULL::bigint, NULL::text "
-                        "FROM {} WHERE {} IS NULL HAVING count(*) > 0"
+                        "SELECT {0}::int, min({1})::bigint, NULL::bigint, NULL::text "
+                        "FROM (SELECT {2} AS {1}, {3} FROM {4}) s WHERE {3} IS NULL "
+                        "HAVING count(*) > 0"
                     ).format(
-                        sql.Literal(len(probes)), line, stage.ident, sql.Identifier(column.name)
+                        sql.Literal(len(probes)),
+                        line,
+                        ROW_NUMBER,
+                        sql.Identifier(column.name),
+                        stage.ident,
                     )
                 )
                 probes.append((stage, "null", (column.name,)))
@@ -125,18 +117,18 @@ def check_stages(db: Session, schema: Schema, stages: Sequence[Stage]) -> None:
         for key in dict.fromkeys(k for k in keys if k and set(k) <= set(columns)):
             parts.append(
                 sql.SQL(
-                    "(SELECT {}::int, min({})::bigint, max({})::bigint, ROW({})::text "
-                    "FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 ORDER BY 2 LIMIT 1)"
+                    "(SELECT {0}::int, min({1})::bigint, max({1})::bigint, ROW({2})::text "
+                    "FROM (SELECT {3} AS {1}, {2} FROM {4}) s WHERE {5} GROUP BY {2} "
+                    "HAVING count(*) > 1 ORDER BY 2 LIMIT 1)"
                 ).format(
                     sql.Literal(len(probes)),
                     line,
-                    line,
                     column_list(key),
+                    ROW_NUMBER,
                     stage.ident,
                     sql.SQL(" AND ").join(
                         sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in key
                     ),
-                    column_list(key),
                 )
             )
             probes.append((stage, "key", key))
@@ -150,13 +142,12 @@ def check_stages(db: Session, schema: Schema, stages: Sequence[Stage]) -> None:
     path = stage.file.path
     if kind == "null":
         raise FixtureError(
-            f"{path}: line {stage.line_of(first)}, column {names[0]}: \\N (NULL) in a column "
+            f"{path}: line {first + 1}, column {names[0]}: \\N (NULL) in a column "
             f"that is NOT NULL in the target",
             hint=DAMAGED_HINT,
         )
     raise FixtureError(
-        f"{path}: lines {stage.line_of(first)} and {stage.line_of(second)} both hold key "
-        f"({', '.join(names)}) = {value}",
+        f"{path}: lines {first + 1} and {second + 1} both hold key ({', '.join(names)}) = {value}",
         hint="each row of a table appears once in its file: " + DAMAGED_HINT,
     )
 
@@ -167,7 +158,11 @@ def copy_stages(db: Session, stages: Iterable[Stage]) -> None:
     for stage in stages:
         try:
             db.copy_in(stage.ident, stage.file.entry.columns, io.BytesIO(stage.file.body))
-        except psycopg2.DataError as exc:
+        except psycopg2.Error as exc:
+            # A bad value (DataError), a domain's CHECK (IntegrityError) or a malformed
+            # tsvector (a syntax error) all come with COPY's line in their context.
+            if not isinstance(exc, psycopg2.DataError) and "COPY " not in (exc.diag.context or ""):
+                raise
             raise _copy_error(stage, exc) from exc
     counts = db.fetch(
         sql.SQL("SELECT {}").format(

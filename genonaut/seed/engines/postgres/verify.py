@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg2
+import psycopg2.errors
 from psycopg2 import sql
 
 from genonaut.seed.core.fixture_files import (
@@ -24,8 +26,20 @@ from genonaut.seed.core.load_plan import check_columns
 from genonaut.seed.core.schema_graph import ForeignKey, Schema, TableName
 from genonaut.seed.core.text_table import format_table
 from genonaut.seed.engines.postgres.catalog import read_schema
-from genonaut.seed.engines.postgres.connection import Session, Tracer, ident, redact, session
+from genonaut.seed.engines.postgres.connection import (
+    Session,
+    Tracer,
+    first_line,
+    ident,
+    redact,
+    session,
+)
 from genonaut.seed.engines.postgres.staging import Stage, copy_stages, create_stages, stages_for
+from genonaut.seed.errors import ConfigError, FixtureError, SeedError, VerifyFailed
+
+# How long one relation's condition from manifest.json may run: it is data from a file, and a
+# condition such as pg_sleep(120) IS NOT NULL must not hang the check.
+CONDITION_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -91,12 +105,14 @@ def verify_seed(
     *,
     tables: Sequence[str] = (),
     tracer: Tracer | None = None,
+    condition_timeout: float = CONDITION_TIMEOUT,
 ) -> VerifyReport:
     """Check that the target holds every fixture row of `input_dir` unchanged, and that no
     relation (declared or virtual) of the fixture's tables with rows points at a missing row.
 
     Example: `verify_seed(Path("test/db/input/rdbms_init_from_demo"), url).ok`.
     The target is not written to; `report.ok` is False when a check found a problem.
+    A relation's condition (from manifest.json) runs for at most `condition_timeout` seconds.
     """
     started = time.perf_counter()
     manifest = read_fixture_manifest(input_dir)
@@ -120,7 +136,15 @@ def verify_seed(
             report.tables = [
                 checks.get(f.name, TableCheck(f.name, f.entry.rows, 0, 0)) for f in files
             ]
-            report.relations = orphans(db, schema, relations_of(schema, manifest, filled))
+            report.relations = orphans(
+                db,
+                schema,
+                relations_of(schema, manifest, filled),
+                condition_timeout=condition_timeout,
+                source=str(input_dir / "manifest.json"),
+            )
+        except psycopg2.Error as exc:
+            raise _database_error(exc) from exc
         finally:
             db.conn.rollback()
         report.statements = db.statements
@@ -187,15 +211,76 @@ def relations_of(
 
 
 def orphans(
-    db: Session, schema: Schema, relations: Sequence[tuple[ForeignKey, TableName]]
+    db: Session,
+    schema: Schema,
+    relations: Sequence[tuple[ForeignKey, TableName]],
+    *,
+    condition_timeout: float = CONDITION_TIMEOUT,
+    source: str = "manifest.json",
 ) -> list[RelationCheck]:
     """Count, per relation, child rows with every reference column set (and the relation's
-    condition true) that match no row of the referenced table, in any of its partitions."""
+    condition true) that match no row of the referenced table, in any of its partitions.
+
+    Relations without a condition are counted in one statement; each one with a condition
+    (text from `source`) in a statement of its own, under a statement timeout, so that a
+    condition that fails or runs too long is named.
+    """
     if not relations:
         return []
-    counts = [_orphan_count(schema, fk, child) for fk, child in relations]
-    (row,) = db.fetch(sql.SQL("SELECT {}").format(sql.SQL(", ").join(counts)))
-    return [RelationCheck(fk, child, int(n)) for (fk, child), n in zip(relations, row, strict=True)]
+    counts: dict[int, int] = {}
+    plain = [i for i, (fk, _) in enumerate(relations) if not fk.condition]
+    if plain:
+        parts = [_orphan_count(schema, *relations[i]) for i in plain]
+        (row,) = db.fetch(sql.SQL("SELECT {}").format(sql.SQL(", ").join(parts)))
+        counts.update(zip(plain, (int(n) for n in row), strict=True))
+    for i, (fk, child) in enumerate(relations):
+        if fk.condition:
+            counts[i] = _conditional_count(db, schema, fk, child, condition_timeout, source)
+    return [RelationCheck(fk, child, counts[i]) for i, (fk, child) in enumerate(relations)]
+
+
+def _conditional_count(
+    db: Session, schema: Schema, fk: ForeignKey, child: TableName, timeout: float, source: str
+) -> int:
+    db.execute("SAVEPOINT seed_condition")
+    db.execute(
+        sql.SQL("SET LOCAL statement_timeout = {}").format(
+            sql.Literal(f"{max(1, round(timeout * 1000))}ms")
+        )
+    )
+    try:
+        (row,) = db.fetch(sql.SQL("SELECT {}").format(_orphan_count(schema, fk, child)))
+    except psycopg2.Error as exc:
+        db.execute("ROLLBACK TO SAVEPOINT seed_condition")
+        if isinstance(exc, psycopg2.errors.QueryCanceled):
+            problem = f"ran longer than {timeout:g}s and was stopped"
+        else:
+            problem = f"failed: {exc.diag.message_primary or first_line(exc)}"
+        raise FixtureError(
+            f"{source}: the condition of relation {fk.name!r} ({fk.condition!r}) on {child} "
+            f"{problem}",
+            hint="a relation's condition is a short test on the child row's columns: restore "
+            "manifest.json from git, or re-export the fixtures",
+        ) from exc
+    db.execute("RELEASE SAVEPOINT seed_condition")
+    db.execute("SET LOCAL statement_timeout = DEFAULT")
+    return int(row[0])
+
+
+def _database_error(exc: psycopg2.Error) -> SeedError:
+    """A readable error for what the database refused while verifying."""
+    message = exc.diag.message_primary or first_line(exc)
+    if isinstance(exc, psycopg2.errors.InsufficientPrivilege):
+        return ConfigError(
+            f"verify: {message}; nothing was written",
+            hint="the verifying role needs SELECT on the fixture's tables and TEMPORARY on the "
+            "database: grant them, or verify as the tables' owner",
+        )
+    detail = f": {exc.diag.message_detail}" if exc.diag.message_detail else ""
+    return VerifyFailed(
+        f"verify failed and wrote nothing: {message}{detail}",
+        hint="run again with --verbosity debug to see the statement that failed",
+    )
 
 
 def _orphan_count(schema: Schema, fk: ForeignKey, child: TableName) -> sql.Composable:
