@@ -1,0 +1,1 @@
+"""SQLite (stdlib sqlite3): connecting, the schema, the fixture encoding, dump, load, verify."""
