@@ -77,7 +77,7 @@ def to_text(value: Value, column: Affinity) -> str | None:
     plain = plain_text(value)
     if plain is None or isinstance(value, bytes):
         return plain
-    if _same(from_text(plain, column), value):
+    if not plain.startswith("\\") and _same(from_text(plain, column), value):
         return plain
     return MARKS[type(value)] + plain
 

@@ -22,7 +22,7 @@ from genonaut.seed.core.schema_graph import ForeignKey, TableName
 
 from .catalog import Catalog, read_catalog
 from .connection import Session, Tracer, column_list, ident, quote, redact, session
-from .load import row_identity, read_rows, read_affinities
+from .load import read_affinities, read_rows, row_identity
 from .values import same
 
 
@@ -82,7 +82,7 @@ def verify_directory(
     with session(database_url, read_only=True, tracer=tracer) as db, db.snapshot():
         catalog = read_catalog(db)
         check_columns(catalog.schema, (f.entry for f in files))
-        report.tables = checkread_rows(db, catalog, files)
+        report.tables = check_rows(db, catalog, files)
         virtual = [fk for fk in manifest.relations if fk.is_virtual]
         report.relations = find_orphans(db, catalog, [*catalog.schema.foreign_keys, *virtual])
         report.statements = db.statements
@@ -90,7 +90,7 @@ def verify_directory(
     return report
 
 
-def checkread_rows(db: Session, catalog: Catalog, files: Iterable[FixtureFile]) -> list[TableCheck]:
+def check_rows(db: Session, catalog: Catalog, files: Iterable[FixtureFile]) -> list[TableCheck]:
     """For each file, how many of its rows the target lacks or holds with other values.
 
     Rows are matched by the primary key (else a unique key the file fills); a table with no
