@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import url_of
+from sqlite_helpers import url_of
 
 from genonaut.seed.core.schema_graph import TableName, dependency_order, is_cycle, leaf_edges
 from genonaut.seed.engines.sqlite.catalog import Catalog, read_catalog

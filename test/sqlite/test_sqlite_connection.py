@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import url_of
+from sqlite_helpers import build, url_of
 
 from genonaut.seed.engines.sqlite.connection import database_path, session
 from genonaut.seed.errors import ConfigError, ConnectionFailed
@@ -60,7 +60,7 @@ def test_a_file_that_is_no_database_is_named(tmp_path: Path) -> None:
 def test_read_only_sessions_cannot_write(sample_db: Path) -> None:
     before = sample_db.read_bytes()
     with session(url_of(sample_db), read_only=True) as db:
-        with pytest.raises(sqlite3.OperationalError, match="readonly|read-only|query_only"):
+        with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
             db.execute("DELETE FROM audit")
         with pytest.raises(sqlite3.OperationalError):
             db.execute("CREATE TABLE scratch (a)")
@@ -88,7 +88,6 @@ def test_foreign_keys_are_enforced_and_transactions_are_explicit(sample_db: Path
 
 
 def test_streams_are_read_in_batches(make_db: object, tmp_path: Path) -> None:
-    from conftest import build
 
     path = build(
         tmp_path / "many.sqlite",
