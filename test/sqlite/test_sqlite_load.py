@@ -13,7 +13,7 @@ from genonaut.seed.core.fixture_format import MANIFEST, read_manifest
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.engines.sqlite.catalog import read_catalog
 from genonaut.seed.engines.sqlite.clone import copy_schema
-from genonaut.seed.engines.sqlite.connection import session
+from genonaut.seed.engines.sqlite.connection import connect_path, session
 from genonaut.seed.engines.sqlite.dump import dump_bytes, dump_directory
 from genonaut.seed.engines.sqlite.load import import_directory
 from genonaut.seed.engines.sqlite.verify import verify_directory
@@ -234,3 +234,38 @@ def test_dump_reads_a_large_table_in_order(make_db: Callable[..., Path]) -> None
 
 def test_the_manifest_is_written_last(exported: Path) -> None:
     assert (exported / MANIFEST).is_file()
+
+
+def test_text_that_is_not_utf8_is_refused_with_a_hint(
+    make_db: Callable[..., Path], tmp_path: Path
+) -> None:
+    path = make_db(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);"
+        "INSERT INTO t VALUES (1, 'fine'), (2, CAST(X'ff41' AS TEXT));"
+    )
+    with pytest.raises(FixtureError, match=r"table main.t: .*not UTF-8") as caught:
+        export(path, tmp_path / "out")
+    assert "CAST(column AS BLOB)" in caught.value.hint
+
+
+def test_a_foreign_key_to_a_missing_table_is_left_out(make_db: Callable[..., Path]) -> None:
+    path = make_db(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, other_id INTEGER REFERENCES nowhere (id));"
+    )
+    with session(url_of(path), read_only=True) as db:
+        schema = read_catalog(db).schema
+    assert schema.foreign_keys == ()
+    assert schema.data_tables == (main("t"),)
+
+
+def test_paths_with_spaces_and_uri_characters_open(make_db: Callable[..., Path]) -> None:
+    path = make_db("CREATE TABLE t (a); INSERT INTO t VALUES (1);", "a b#c%20.sqlite")
+    with session(url_of(path), read_only=True) as db:
+        assert db.fetch("SELECT a FROM t") == [(1,)]
+    # A URL ends its path at '?', as SQLAlchemy's does; a path may still hold one.
+    odd = make_db("CREATE TABLE t (a); INSERT INTO t VALUES (2);", "what?.sqlite")
+    conn = connect_path(odd, read_only=True)
+    try:
+        assert conn.execute("SELECT a FROM t").fetchall() == [(2,)]
+    finally:
+        conn.close()

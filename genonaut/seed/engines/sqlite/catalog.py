@@ -16,13 +16,15 @@ Every table lives in schema "main". SQLite-only facts that the core records do n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
 from dataclasses import dataclass, field
 
 from genonaut.seed.core.schema_graph import Column, ForeignKey, Schema, Sequence, Table, TableName
 
 from .connection import Session, quote
 from .values import affinity
+
+log = logging.getLogger(__name__)
 
 SCHEMA = "main"
 SEQUENCE_SCHEMA = "sqlite_sequence"
@@ -187,15 +189,15 @@ def _read_foreign_keys(
         parts.sort()
         parent = table_name(names.get(parts[0][1].lower(), parts[0][1]))
         columns = tuple(own.get(p[2].lower(), p[2]) for p in parts)
-        if parent in tables:
-            theirs = {c.lower(): c for c in tables[parent].column_names}
-            referred = tuple(
-                theirs.get(p[3].lower(), p[3]) if p[3] is not None else "" for p in parts
-            )
-            if any(not r for r in referred):
-                referred = tables[parent].primary_key
-        else:
-            referred = tuple(p[3] or "" for p in parts)
+        if parent not in tables:
+            # SQLite accepts a foreign key to a table that does not exist (and then refuses
+            # every insert into the child while foreign keys are on): no relation to follow.
+            log.warning("%s: foreign key (%s) names no table %s", table.name, columns, parent)
+            continue
+        theirs = {c.lower(): c for c in tables[parent].column_names}
+        referred = tuple(theirs.get(p[3].lower(), p[3]) if p[3] is not None else "" for p in parts)
+        if any(not r for r in referred):
+            referred = tables[parent].primary_key
         found.append(
             ForeignKey(
                 name=f"{table.name.name}_{'_'.join(columns)}_fkey",
@@ -268,12 +270,3 @@ def _read_triggers(db: Session, names: dict[str, str]) -> dict[TableName, tuple[
         owner = table_name(names.get(table.lower(), table))
         found.setdefault(owner, []).append(Trigger(name, owner, text))
     return {table: tuple(triggers) for table, triggers in found.items()}
-
-
-def stored_columns(catalog: Catalog, name: TableName) -> tuple[str, ...]:
-    return tuple(c.name for c in catalog.table(name).stored_columns)
-
-
-def affinities(catalog: Catalog, name: TableName, columns: Iterable[str]) -> tuple[str, ...]:
-    table = catalog.table(name)
-    return tuple(affinity(table.column(c).type) for c in columns)

@@ -8,12 +8,14 @@ dumping the loaded copy gives the same bytes.
 from __future__ import annotations
 
 import io
+import sqlite3
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import IO
 
 from genonaut.seed.core.fixture_format import MANIFEST, FixtureTable, Manifest, header_line
 from genonaut.seed.core.schema_graph import TableName, dependency_order, leaf_edges
+from genonaut.seed.errors import FixtureError
 
 from .catalog import Catalog, rowid_name
 from .connection import Session, ident, quote
@@ -60,11 +62,22 @@ def dump_rows(
     order = ", ".join(quote(c) for c in catalog.order_by(name))
     query = f"SELECT {', '.join(selected) or 'NULL'} FROM {ident(name)} ORDER BY {order}"
     count = 0
-    for row in db.stream(query):
-        if key_at is not None and keys is not None and tuple(row[key_at]) not in keys:
-            continue
-        sink.write(encode_line(row[: len(wanted)], kinds))
-        count += 1
+    try:
+        for row in db.stream(query):
+            if key_at is not None and keys is not None and tuple(row[key_at]) not in keys:
+                continue
+            sink.write(encode_line(row[: len(wanted)], kinds))
+            count += 1
+    except sqlite3.OperationalError as exc:
+        if "decode to UTF-8" not in str(exc):
+            raise
+        # SQLite keeps whatever bytes were stored as text; fixture files hold UTF-8 only.
+        raise FixtureError(
+            f"table {name}: {exc} (row {count + 1} in key order): text that is not UTF-8 "
+            "cannot be written to a fixture file",
+            hint=f"store such values as blobs in the source (UPDATE ... SET column = "
+            f"CAST(column AS BLOB)), or leave table {name} out",
+        ) from exc
     return count
 
 
