@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from sqlite_helpers import query, url_of
 
+from genonaut.seed.core.fixture_files import read_fixture_files
 from genonaut.seed.core.fixture_format import MANIFEST, read_manifest
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.engines.sqlite.catalog import read_catalog
 from genonaut.seed.engines.sqlite.clone import copy_schema
 from genonaut.seed.engines.sqlite.connection import connect_path, session
 from genonaut.seed.engines.sqlite.dump import dump_bytes, dump_directory
-from genonaut.seed.engines.sqlite.load import import_directory
+from genonaut.seed.engines.sqlite.load import import_directory, load_files
 from genonaut.seed.engines.sqlite.verify import verify_directory
 from genonaut.seed.errors import FixtureError, LoadFailed, SchemaDrift
 
@@ -269,3 +270,22 @@ def test_paths_with_spaces_and_uri_characters_open(make_db: Callable[..., Path])
         assert conn.execute("SELECT a FROM t").fetchall() == [(2,)]
     finally:
         conn.close()
+
+
+def test_a_locked_target_fails_before_any_work(exported: Path, empty_copy: Path) -> None:
+    other = sqlite3.connect(empty_copy, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with session(url_of(empty_copy), timeout=0.05) as db:
+            catalog = read_catalog(db)
+            manifest = read_manifest(exported)
+            files = read_fixture_files(exported, manifest.tables)
+            traced: list[str] = []
+            db.tracer = traced.append
+            with pytest.raises(LoadFailed, match="locked") as caught:
+                load_files(db, catalog, manifest, files)
+            assert "another connection" in caught.value.hint
+            assert traced == ["BEGIN IMMEDIATE"]
+    finally:
+        other.execute("ROLLBACK")
+        other.close()

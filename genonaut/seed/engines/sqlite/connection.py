@@ -27,6 +27,8 @@ URL_HINT = "SQLite URLs look like sqlite:///relative/path.db or sqlite:////absol
 # How many rows a cursor hands over at a time: enough to amortise the call, few enough that
 # a large table never sits in memory.
 FETCH_SIZE = 1000
+# Seconds to wait for another connection's lock (sqlite3's own default).
+BUSY_TIMEOUT = 5.0
 
 
 def database_path(url: str) -> Path:
@@ -61,17 +63,22 @@ def redact(url: str) -> str:
     return url
 
 
-def connect(url: str, *, read_only: bool = False) -> sqlite3.Connection:
+def connect(
+    url: str, *, read_only: bool = False, timeout: float = BUSY_TIMEOUT
+) -> sqlite3.Connection:
     """Open the existing database file of `url` with foreign keys enforced.
 
     `read_only` opens it with the `mode=ro` URI parameter (and `query_only`), so nothing,
     not even a journal cleanup, is written to the source of an export.
     """
-    return connect_path(database_path(url), read_only=read_only, url=url)
+    return connect_path(database_path(url), read_only=read_only, url=url, timeout=timeout)
 
 
-def connect_path(path: Path, *, read_only: bool = False, url: str = "") -> sqlite3.Connection:
-    """`connect` for a file path; the file must exist and be a SQLite database."""
+def connect_path(
+    path: Path, *, read_only: bool = False, url: str = "", timeout: float = BUSY_TIMEOUT
+) -> sqlite3.Connection:
+    """`connect` for a file path; the file must exist and be a SQLite database. `timeout`
+    is how many seconds a statement waits for another connection's lock."""
     shown = url or str(path)
     if not path.is_file():
         raise ConnectionFailed(
@@ -85,7 +92,7 @@ def connect_path(path: Path, *, read_only: bool = False, url: str = "") -> sqlit
     # A file: URI, so that mode=ro is honoured and a missing file is not silently created.
     uri = f"{path.resolve().as_uri()}?mode={mode}"
     try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=True)
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
     except sqlite3.Error as exc:
         raise ConnectionFailed(
             f"cannot open {shown}: {exc}", hint="check the file's permissions"
@@ -168,9 +175,13 @@ class Session:
 
 @contextmanager
 def session(
-    url: str, *, read_only: bool = False, tracer: Tracer | None = None
+    url: str,
+    *,
+    read_only: bool = False,
+    tracer: Tracer | None = None,
+    timeout: float = BUSY_TIMEOUT,
 ) -> Iterator[Session]:
-    conn = connect(url, read_only=read_only)
+    conn = connect(url, read_only=read_only, timeout=timeout)
     try:
         yield Session(conn, tracer)
     finally:
