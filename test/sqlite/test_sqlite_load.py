@@ -172,7 +172,9 @@ def test_missing_parents_are_named_and_nothing_is_committed(
     exported: Path, empty_copy: Path
 ) -> None:
     with pytest.raises(
-        LoadFailed, match=r"main.office rowid 1: \(country, code\) finds no row in region"
+        LoadFailed,
+        match=r"main.office row key \(id\) = \(1,\): \(country, code\) = \('fr', 'idf'\) "
+        "finds no row in region",
     ):
         import_directory(exported, url_of(empty_copy), tables=["office", "player"])
     assert query(empty_copy, "SELECT count(*) FROM office") == [(0,)]
@@ -289,3 +291,26 @@ def test_a_locked_target_fails_before_any_work(exported: Path, empty_copy: Path)
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+def test_violations_in_keyless_and_without_rowid_tables_are_named(
+    make_db: Callable[..., Path], tmp_path: Path
+) -> None:
+    source = make_db(
+        "CREATE TABLE p (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE loose (p_id INTEGER REFERENCES p);"
+        "CREATE TABLE w (k TEXT PRIMARY KEY, p_id INTEGER REFERENCES p (id)) WITHOUT ROWID;"
+        "INSERT INTO p VALUES (1), (2);"
+        "INSERT INTO loose VALUES (2), (NULL);"
+        "INSERT INTO w VALUES ('a', 1), ('b', 2), ('c', NULL);",
+        "violations.sqlite",
+    )
+    fixtures = export(source, tmp_path / "violations")
+    target = copy_schema(source, tmp_path / "violations-target.sqlite")
+    with pytest.raises(LoadFailed) as caught:
+        import_directory(fixtures, url_of(target), tables=["loose", "w"])
+    assert caught.value.message.startswith("3 rows reference rows")
+    assert "main.loose row rowid 1: (p_id) = (2,) finds no row in p" in caught.value.message
+    assert "main.w row key (k) = ('a',): (p_id) = (1,) finds no row in p" in caught.value.message
+    assert "main.w row key (k) = ('b',): (p_id) = (2,)" in caught.value.message
+    assert query(target, "SELECT count(*) FROM w") == [(0,)]

@@ -34,7 +34,7 @@ from genonaut.seed.core.load_plan import Step, check_columns, plan_steps, skip_k
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.errors import FixtureError, LoadFailed
 
-from .catalog import SEQUENCE_SCHEMA, Catalog, Trigger, read_catalog
+from .catalog import SEQUENCE_SCHEMA, Catalog, Trigger, read_catalog, rowid_name, table_name
 from .connection import Session, Tracer, column_list, ident, quote, redact, session
 from .values import Affinity, FieldError, Value, affinity, decode_line, same
 
@@ -316,31 +316,80 @@ def read_rows(file: FixtureFile, kinds: Sequence[Affinity]) -> list[tuple[int, l
 
 
 def check_foreign_keys(db: Session, catalog: Catalog, tables: Sequence[TableName]) -> None:
-    """Raise LoadFailed naming the rows of `tables` whose foreign keys find no parent."""
+    """Raise LoadFailed naming the rows of `tables` whose foreign keys find no parent: the
+    table, the row's key (or rowid), the referencing columns and values, the parent table."""
     problems = []
     for name in tables:
         # table, rowid (NULL in a WITHOUT ROWID table), parent, foreign key id
         found = db.fetch(f"PRAGMA foreign_key_check({quote(name.name)})")
         if not found:
             continue
-        by_id: dict[int, list[str]] = {}
-        for fk_id, _, _, column, *_ in db.fetch(f"PRAGMA foreign_key_list({quote(name.name)})"):
-            by_id.setdefault(fk_id, []).append(column)
+        links: dict[int, list[tuple[str, str | None]]] = {}
+        for fk_id, _, _, column, referred, *_ in db.fetch(
+            f"PRAGMA foreign_key_list({quote(name.name)})"
+        ):
+            links.setdefault(fk_id, []).append((column, referred))
+        described: set[int] = set()
         for _, rowid, parent, fk_id in found:
-            row = f"rowid {rowid}" if rowid is not None else "a row"
-            problems.append(
-                f"{name} {row}: ({', '.join(by_id.get(fk_id, []))}) finds no row in {parent}"
-            )
+            columns = [c for c, _ in links.get(fk_id, [])]
+            if rowid is not None:
+                problems.append(_violation(db, catalog, name, columns, parent, rowid))
+            elif fk_id not in described:
+                # A WITHOUT ROWID table's rows have no rowid to name: find them by their key.
+                described.add(fk_id)
+                problems.extend(_keyed_violations(db, catalog, name, links[fk_id], parent))
     if problems:
-        shown = "; ".join(problems[:5]) + (
-            f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
-        )
+        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
         raise LoadFailed(
             f"{len(problems)} rows reference rows that are neither in the fixtures nor in the "
-            f"target: {shown}",
+            f"target: {'; '.join(problems[:5])}{more}",
             hint="load the referenced tables too (drop --tables), or add their rows to the "
             "target first",
         )
+
+
+def _violation(
+    db: Session, catalog: Catalog, name: TableName, columns: list[str], parent: str, rowid: int
+) -> str:
+    table = catalog.table(name)
+    key = table.primary_key
+    values = db.fetch(
+        f"SELECT {column_list([*key, *columns])} FROM {ident(name)} "
+        f"WHERE {quote(rowid_name(table))} = ?",
+        (rowid,),
+    )[0]
+    where = f"key ({', '.join(key)}) = {values[: len(key)]!r}" if key else f"rowid {rowid}"
+    return (
+        f"{name} row {where}: ({', '.join(columns)}) = {values[len(key) :]!r} finds no row "
+        f"in {parent}"
+    )
+
+
+def _keyed_violations(
+    db: Session,
+    catalog: Catalog,
+    name: TableName,
+    link: list[tuple[str, str | None]],
+    parent: str,
+) -> list[str]:
+    key = catalog.table(name).primary_key
+    columns = [c for c, _ in link]
+    referred = [r for _, r in link]
+    if None in referred and table_name(parent) in catalog.schema:
+        referred = list(catalog.table(table_name(parent)).primary_key)
+    match = " AND ".join(
+        f"p.{quote(str(r))} = c.{quote(c)}" for c, r in zip(columns, referred, strict=True)
+    )
+    set_ = " AND ".join(f"c.{quote(c)} IS NOT NULL" for c in columns)
+    rows = db.fetch(
+        f"SELECT {', '.join('c.' + quote(c) for c in [*key, *columns])} FROM {ident(name)} AS c "
+        f"WHERE {set_} AND NOT EXISTS (SELECT 1 FROM {quote(parent)} AS p WHERE {match})"
+    )
+    return [
+        f"{name} row key ({', '.join(key)}) = {row[: len(key)]!r}: ({', '.join(columns)}) = "
+        f"{row[len(key) :]!r} finds no row in {parent}"
+        for row in rows
+    ]
 
 
 def advance_sequences(
