@@ -27,6 +27,8 @@ URL_HINT = "SQLite URLs look like sqlite:///relative/path.db or sqlite:////absol
 # How many rows a cursor hands over at a time: enough to amortise the call, few enough that
 # a large table never sits in memory.
 FETCH_SIZE = 1000
+# PRAGMA table_xinfo (generated columns) came in 3.26.0.
+MINIMUM_VERSION = (3, 26, 0)
 # Seconds to wait for another connection's lock (sqlite3's own default).
 BUSY_TIMEOUT = 5.0
 
@@ -80,6 +82,13 @@ def connect_path(
     """`connect` for a file path; the file must exist and be a SQLite database. `timeout`
     is how many seconds a statement waits for another connection's lock."""
     shown = url or str(path)
+    if sqlite3.sqlite_version_info < MINIMUM_VERSION:
+        raise ConnectionFailed(
+            f"cannot read {shown}: this Python's SQLite is {sqlite3.sqlite_version}, and "
+            "reading generated columns (PRAGMA table_xinfo) needs 3.26 or later",
+            hint="use a Python built with a newer SQLite (python.org and distribution "
+            "builds of Python 3.11 have one)",
+        )
     if not path.is_file():
         raise ConnectionFailed(
             f"cannot open {shown}: no file {path}"
