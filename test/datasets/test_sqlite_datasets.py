@@ -61,7 +61,10 @@ def test_sqlite_dataset_round_trip(name: str, tmp_path: Path) -> None:
     report = import_directory(fixtures, url(target), disable_triggers=True)
     assert {t.table.name: t.inserted for t in report.tables} == expected
     assert not report.differing
+    assert len(report.triggers_disabled) == sum(len(t) for t in catalog.triggers.values())
+    # The triggers dropped for the load are back, the same; so is every other schema object.
     assert catalog_of(target) == catalog
+    assert schema_sql(target) == schema_sql(source)
 
     verified = verify_directory(fixtures, url(target))
     assert verified.ok
@@ -74,6 +77,14 @@ def test_sqlite_dataset_round_trip(name: str, tmp_path: Path) -> None:
 
     copy = dump(target, tmp_path / "again")
     assert files_of(copy) == files_of(fixtures)
+
+
+def schema_sql(path: Path) -> list[tuple[str, str, str]]:
+    with session(url(path), read_only=True) as db:
+        rows = db.fetch(
+            "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name"
+        )
+    return [(str(kind), str(name), str(text)) for kind, name, text in rows]
 
 
 def files_of(directory: Path) -> dict[str, bytes]:
