@@ -1,0 +1,152 @@
+"""Checks on a SQLite database: every fixture row is there unchanged, no relation dangles.
+
+Both read only: the target is opened with `mode=ro` and read in one snapshot.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from genonaut.seed.core.fixture_files import (
+    FixtureFile,
+    choose_tables,
+    read_fixture_files,
+    read_fixture_manifest,
+)
+from genonaut.seed.core.load_plan import check_columns, skip_key
+from genonaut.seed.core.schema_graph import ForeignKey, TableName
+
+from .catalog import Catalog, read_catalog
+from .connection import Session, Tracer, column_list, ident, quote, redact, session
+from .load import read_affinities, read_rows, row_identity
+from .values import same
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """Fixture rows of one table that the target lacks, or holds with other values."""
+
+    table: TableName
+    in_file: int
+    missing: int
+    differing: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.differing
+
+
+@dataclass(frozen=True)
+class RelationCheck:
+    """Rows of `child` whose reference through `relation` finds no row."""
+
+    relation: ForeignKey
+    child: TableName
+    orphans: int
+
+
+@dataclass
+class VerifyReport:
+    database: str
+    tables: list[TableCheck] = field(default_factory=list)
+    relations: list[RelationCheck] = field(default_factory=list)
+    statements: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(t.ok for t in self.tables) and not any(r.orphans for r in self.relations)
+
+
+def verify_directory(
+    input_dir: Path,
+    database_url: str,
+    *,
+    tables: Sequence[str] = (),
+    tracer: Tracer | None = None,
+) -> VerifyReport:
+    """Check the SQLite file of `database_url` against the fixtures in `input_dir`: their
+    rows (by key) and, for every declared foreign key and the manifest's virtual relations,
+    rows that reference nothing.
+
+    Example: `verify_directory(Path("fixtures"), "sqlite:///test.db").ok`.
+    """
+    started = time.perf_counter()
+    manifest = read_fixture_manifest(input_dir)
+    files = read_fixture_files(input_dir, choose_tables(manifest, tables))
+    report = VerifyReport(redact(database_url))
+    with session(database_url, read_only=True, tracer=tracer) as db, db.snapshot():
+        catalog = read_catalog(db)
+        check_columns(catalog.schema, (f.entry for f in files))
+        report.tables = check_rows(db, catalog, files)
+        virtual = [fk for fk in manifest.relations if fk.is_virtual]
+        report.relations = find_orphans(db, catalog, [*catalog.schema.foreign_keys, *virtual])
+        report.statements = db.statements
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def check_rows(db: Session, catalog: Catalog, files: Iterable[FixtureFile]) -> list[TableCheck]:
+    """For each file, how many of its rows the target lacks or holds with other values.
+
+    Rows are matched by the primary key (else a unique key the file fills); a table with no
+    key is compared as a multiset of whole rows (only `missing` can then be non-zero)."""
+    return [_check_file(db, catalog, file) for file in files]
+
+
+def _check_file(db: Session, catalog: Catalog, file: FixtureFile) -> TableCheck:
+    entry = file.entry
+    columns = entry.columns
+    rows = read_rows(file, read_affinities(catalog, entry))
+    key = skip_key(catalog.schema, entry)
+    missing = differing = 0
+    if key:
+        at = [columns.index(c) for c in key]
+        where = " AND ".join(f"{quote(c)} = ?" for c in key)
+        query = f"SELECT {column_list(columns)} FROM {ident(entry.name)} WHERE {where} LIMIT 1"
+        for _, values in rows:
+            found = db.fetch(query, [values[i] for i in at])
+            if not found:
+                missing += 1
+            elif not all(same(a, b) for a, b in zip(values, found[0], strict=True)):
+                differing += 1
+    else:
+        wanted = Counter(row_identity(values) for _, values in rows)
+        example = {row_identity(values): values for _, values in rows}
+        where = " AND ".join(f"{quote(c)} IS ?" for c in columns)
+        query = f"SELECT count(*) FROM {ident(entry.name)} WHERE {where}"
+        for row, count in wanted.items():
+            there = db.fetch(query, example[row])[0][0]
+            missing += max(0, count - there)
+    return TableCheck(entry.name, entry.rows, missing, differing)
+
+
+def find_orphans(
+    db: Session, catalog: Catalog, relations: Iterable[ForeignKey]
+) -> list[RelationCheck]:
+    """For each relation, the rows of its table whose reference (all columns set, and the
+    relation's condition true) finds no row of the referenced table.
+
+    A virtual relation's `condition` is an SQL predicate on the child row, written with the
+    child's column names (`kind = 'album'`)."""
+    checks = []
+    for fk in relations:
+        if fk.table not in catalog.schema or fk.referred_table not in catalog.schema:
+            continue
+        tests = [f"c.{quote(col)} IS NOT NULL" for col in fk.columns]
+        if fk.condition:
+            tests.append(f"({fk.condition})")
+        match = " AND ".join(
+            f"p.{quote(r)} = c.{quote(col)}"
+            for col, r in zip(fk.columns, fk.referred_columns, strict=True)
+        )
+        query = (
+            f"SELECT count(*) FROM {ident(fk.table)} AS c WHERE {' AND '.join(tests)} "
+            f"AND NOT EXISTS (SELECT 1 FROM {ident(fk.referred_table)} AS p WHERE {match})"
+        )
+        checks.append(RelationCheck(fk, fk.table, int(db.fetch(query)[0][0])))
+    return checks
