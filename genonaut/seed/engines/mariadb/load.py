@@ -215,9 +215,14 @@ def _insert(db: Session, schema: Schema, stage: Stage) -> TableLoad:
     columns = stage.file.entry.columns
     target = ident(stage.target.name)
     match = same_key(schema, stage, "t", "s")
-    present, differing = db.fetch(
-        f"SELECT COUNT(*), COALESCE(SUM(NOT ({same_values(stage.target, columns, 't', 's')})), 0) "
-        f"FROM {quote(stage.name)} s JOIN {target} t ON {match}"
+    # Counted row by row of the file: a table without key may hold a row twice.
+    (present,) = db.fetch(
+        f"SELECT COUNT(*) FROM {quote(stage.name)} s "
+        f"WHERE EXISTS (SELECT 1 FROM {target} t WHERE {match})"
+    )[0]
+    (differing,) = db.fetch(
+        f"SELECT COUNT(*) FROM {quote(stage.name)} s JOIN {target} t ON {match} "
+        f"WHERE NOT ({same_values(stage.target, columns, 't', 's')})"
     )[0]
     try:
         inserted = db.execute(
@@ -247,7 +252,10 @@ def _check_cycle(
     report.cycle_checks.extend(checks)
     bad = [c for c in checks if c.orphans]
     if bad:
-        named = "; ".join(f"{c.orphans} rows of {c.child} ({c.relation.describe()})" for c in bad)
+        named = "; ".join(
+            f"{c.orphans} rows of {c.child} through {c.relation.name} ({c.relation.describe()})"
+            for c in bad
+        )
         raise LoadFailed(
             f"rows loaded with FOREIGN_KEY_CHECKS=0 reference nothing: {named}; nothing was loaded",
             hint="the fixtures lack rows these reference: re-export them",
