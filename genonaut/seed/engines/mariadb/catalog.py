@@ -154,7 +154,7 @@ def read_triggers(db: Session, database: str | None = None) -> dict[TableName, t
     for table, trigger, timing, event, statement in db.fetch(
         "SELECT EVENT_OBJECT_TABLE, TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, "
         "ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = %s "
-        "ORDER BY EVENT_OBJECT_TABLE, EVENT_MANIPULATION, ACTION_TIMING, ACTION_ORDER",
+        "ORDER BY EVENT_OBJECT_TABLE, EVENT_MANIPULATION, ACTION_TIMING DESC, ACTION_ORDER",
         (name,),
     ):
         found[TableName(name, table)].append(
