@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mariadb_helpers import run
-from schemas import RELATIONS, TRIGGERS, TYPES
+from mariadb_schemas import RELATIONS, TRIGGERS, TYPES
 
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.engines.mariadb.catalog import (

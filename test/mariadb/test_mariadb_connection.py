@@ -11,8 +11,13 @@ from genonaut.seed.errors import ConnectionFailed
 
 
 @pytest.mark.parametrize(
-    "url", ["mysql://u:pw@h:3307/d", "mariadb://u:pw@h:3307/d", "mysql+pymysql://u:pw@h:3307/d",
-            "mariadb+pymysql://u:pw@h:3307/d"]
+    "url",
+    [
+        "mysql://u:pw@h:3307/d",
+        "mariadb://u:pw@h:3307/d",
+        "mysql+pymysql://u:pw@h:3307/d",
+        "mariadb+pymysql://u:pw@h:3307/d",
+    ],
 )
 def test_every_scheme_gives_the_same_parameters(url: str) -> None:
     params = parse_url(url)
@@ -39,22 +44,28 @@ def test_another_scheme_or_option_is_refused() -> None:
 
 
 def test_a_server_that_is_down_says_so() -> None:
-    with pytest.raises(ConnectionFailed) as caught:
-        with session("mysql://root:topsecret@127.0.0.1:1/x"):
-            pass
+    with (
+        pytest.raises(ConnectionFailed) as caught,
+        session("mysql://root:topsecret@127.0.0.1:1/x"),
+    ):
+        pass
     assert "start the MariaDB server" in caught.value.hint
     assert "topsecret" not in caught.value.message
 
 
 def test_an_unknown_database_and_a_wrong_password_have_their_hints(mariadb_server: str) -> None:
     base = parse_url(mariadb_server)
-    with pytest.raises(ConnectionFailed) as unknown:
-        with session(f"mysql://{base.user}@{base.host}:{base.port}/no_such_db_for_seed"):
-            pass
+    with (
+        pytest.raises(ConnectionFailed) as unknown,
+        session(f"mysql://{base.user}@{base.host}:{base.port}/no_such_db_for_seed"),
+    ):
+        pass
     assert "CREATE DATABASE" in unknown.value.hint
-    with pytest.raises(ConnectionFailed) as denied:
-        with session(f"mysql://no_such_user:topsecret@{base.host}:{base.port}/"):
-            pass
+    with (
+        pytest.raises(ConnectionFailed) as denied,
+        session(f"mysql://no_such_user:topsecret@{base.host}:{base.port}/"),
+    ):
+        pass
     assert "password" in denied.value.hint
     assert "topsecret" not in str(denied.value) and "topsecret" not in denied.value.hint
 

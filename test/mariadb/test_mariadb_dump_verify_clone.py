@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from mariadb_helpers import export_all, fixture_files, load_all, run
-from schemas import RELATIONS, TRIGGERS
+from mariadb_schemas import RELATIONS, TRIGGERS
 
 from genonaut.seed.core.schema_graph import ForeignKey, TableName
 from genonaut.seed.engines.mariadb import dump

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from mariadb_helpers import export_all, files_of, fixture_files, load_all, run
-from schemas import RELATIONS, TRIGGERS
+from mariadb_schemas import RELATIONS, TRIGGERS
 
 from genonaut.seed.engines.mariadb.catalog import read_schema
 from genonaut.seed.engines.mariadb.clone import clone_database
@@ -180,7 +180,9 @@ def test_auto_increment_set_lower_by_hand_is_moved_after_the_commit(
     assert dict((t.name, n) for t, n in report.auto_increment)["employee"] == 7
 
 
-def test_a_zero_id_stays_zero(mariadb_url: str, make_mariadb: Callable[..., str], tmp_path: Path):
+def test_a_zero_id_stays_zero(
+    mariadb_url: str, make_mariadb: Callable[..., str], tmp_path: Path
+) -> None:
     run(
         mariadb_url,
         "CREATE TABLE t (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, v INT)",
@@ -208,13 +210,16 @@ def test_triggers_that_rewrite_or_add_rows_are_reported(
     export_all(mariadb_url, tmp_path)
     run(mariadb_url, *TRIGGERS[2:])
     copy = empty_copy(mariadb_url, make_mariadb)
-    assert run(copy, "SELECT COUNT(*) FROM information_schema.TRIGGERS "
-               "WHERE TRIGGER_SCHEMA = DATABASE()")[0][0] == 2
+    assert (
+        run(
+            copy,
+            "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+        )[0][0]
+        == 2
+    )
     report = load_all(copy, tmp_path)
     assert {t.name for t in report.triggers} == {"event_stamp", "event_audit"}
-    assert [(r.table.name, r.column, r.rows) for r in report.rewritten] == [
-        ("event", "created", 2)
-    ]
+    assert [(r.table.name, r.column, r.rows) for r in report.rewritten] == [("event", "created", 2)]
     assert [(t.name, n) for t, n in report.added_by_triggers] == [("audit", 2)]
     assert not report.faithful
     assert any("created" in line for line in report.trigger_notes())

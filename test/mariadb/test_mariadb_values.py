@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mariadb_helpers import export_all, files_of, load_all, run
-from schemas import TYPES
+from mariadb_schemas import TYPES
 
 from genonaut.seed.core.fixture_format import decode_row
 from genonaut.seed.engines.mariadb.clone import clone_database
@@ -87,6 +87,7 @@ def test_each_type_has_its_documented_text(mariadb_url: str, tmp_path: Path) -> 
     assert (first["e"], first["st"]) == ("large", "x,z")
     assert first["p"] is not None and first["p"].startswith("\\x00000000")
     assert nulls["ti"] is None and nulls["p"] is None
+    assert nulls["fl"] == "-3.4028234e+38"  # the largest float, in a text MariaDB takes back
     assert (last["c"], last["vc"], last["tx"]) == ("a\rb", "\\N", "\\.")
     assert "gen" not in first  # generated columns are computed, not carried
     raw = (tmp_path / "every_type.tsv").read_bytes()
@@ -107,7 +108,15 @@ def test_timestamps_are_written_in_utc_whatever_the_session_zone(
 
 
 def test_shortest_float32_reads_back_as_the_same_float() -> None:
-    for value in (0.1, 1 / 3, 16777216.0, 3.4028234663852886e38, -3.402820018375656e38, 1.401298464324817e-45, -2.5):
+    for value in (
+        0.1,
+        1 / 3,
+        16777216.0,
+        3.4028234663852886e38,
+        -3.402820018375656e38,
+        1.401298464324817e-45,
+        -2.5,
+    ):
         (stored,) = struct.unpack("<f", struct.pack("<f", value))
         text = shortest_float32(stored)
         assert struct.unpack("<f", struct.pack("<f", float(text)))[0] == stored

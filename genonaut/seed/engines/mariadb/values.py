@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import struct
+from decimal import ROUND_DOWN, Context
 
 from genonaut.seed.core.fixture_format import encode_field
 from genonaut.seed.core.schema_graph import Column
@@ -110,9 +111,11 @@ def shortest_float32(value: float) -> str:
     (target,) = struct.unpack("<f", struct.pack("<f", value))
     for digits in range(1, 10):
         text = f"{value:.{digits}g}"
-        # MariaDB refuses a text beyond the largest float even when it would round to it.
         if abs(float(text)) > FLOAT_MAX:
-            continue
+            # MariaDB refuses a text beyond the largest float even when it would round to
+            # it: near the largest float, round toward zero instead.
+            cut = Context(prec=digits, rounding=ROUND_DOWN).create_decimal(value)
+            text = f"{cut:g}"
         (back,) = struct.unpack("<f", struct.pack("<f", float(text)))
         if back == target:
             break

@@ -29,11 +29,12 @@ TYPES = (
          '2024-02-29', '1970-01-01 00:00:00.001', '2000-01-01 00:00:00',
          '1970-01-01 00:00:01.000000', '00:00:00.01', 2155, b'0', b'1111111111', b'0',
          '', '', '', '', x'00000000', '', '', '[]', 'small', '', NULL),
-        (NULL, NULL, NULL, NULL, NULL, -3.40282e38, 2.2250738585072014e-308, NULL, NULL, NULL,
+        (NULL, NULL, NULL, NULL, NULL, -3.4028234663852886e38, 2.2250738585072014e-308,
          NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-         NULL, NULL, NULL),
-        (0, 1, 1, 1, 1, 1.17549e-38, -1e-320, NULL, NULL, NULL, NULL, '838:59:59', 0, NULL,
-         NULL, NULL, 'a\\rb', '\\\\N', '\\\\.', NULL, NULL, NULL, NULL, 'null', NULL, NULL, NULL)""",
+         NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+        (0, 1, 1, 1, 1, 1.17549e-38, -1e-320, NULL, NULL, NULL, NULL, '838:59:59', 0,
+         NULL, NULL, NULL, 'a\\rb', '\\\\N', '\\\\.', NULL, NULL, NULL, NULL, 'null',
+         NULL, NULL, NULL)""",
 )
 
 # Composite and self-referencing keys, a foreign key to a unique key that is not the primary
