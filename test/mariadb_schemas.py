@@ -31,7 +31,7 @@ TYPES = (
          '', '', '', '', x'00000000', '', '', '[]', 'small', '', NULL),
         (NULL, NULL, NULL, NULL, NULL, -3.4028234663852886e38, 2.2250738585072014e-308,
          NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-         NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+         NULL, NULL, NULL, NULL, NULL, NULL),
         (0, 1, 1, 1, 1, 1.17549e-38, -1e-320, NULL, NULL, NULL, NULL, '838:59:59', 0,
          NULL, NULL, NULL, 'a\\rb', '\\\\N', '\\\\.', NULL, NULL, NULL, NULL, 'null',
          NULL, NULL, NULL)""",
