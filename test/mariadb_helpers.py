@@ -95,8 +95,9 @@ def fixture_files(directory: Path) -> list[FixtureFile]:
     return read_fixture_files(directory, read_fixture_manifest(directory).tables)
 
 
-def load_all(url: str, directory: Path) -> LoadReport:
-    with session(url) as db:
+def load_all(url: str, directory: Path, *, load_data: bool = True) -> LoadReport:
+    """Load every file of `directory`: by LOAD DATA LOCAL INFILE, or by INSERTs."""
+    with session(url, local_infile=load_data) as db:
         return load_fixtures(db, read_schema(db), fixture_files(directory))
 
 

@@ -45,12 +45,13 @@ def source(mariadb_url: str) -> str:
     return mariadb_url
 
 
+@pytest.mark.parametrize("load_data", [True, False], ids=["load-data", "inserts"])
 def test_relations_load_into_an_empty_copy_and_dump_the_same(
-    source: str, make_mariadb: Callable[..., str], tmp_path: Path
+    load_data: bool, source: str, make_mariadb: Callable[..., str], tmp_path: Path
 ) -> None:
     export_all(source, tmp_path / "a")
     copy = empty_copy(source, make_mariadb)
-    report = load_all(copy, tmp_path / "a")
+    report = load_all(copy, tmp_path / "a", load_data=load_data)
     assert counts(copy) == counts(source)
     assert report.inserted == sum(counts(source).values())
     # The cycle (author <-> book) and the self-reference (employee) were loaded with the
@@ -122,10 +123,18 @@ def test_a_row_missing_its_parent_outside_a_cycle_fails_and_nothing_is_loaded(
         ("region.tsv", "FR\t75\tParis", "FRA\t75\tParis", r"region.tsv: line {}, column country"),
         ("employee.tsv", "2\tBob\t20", "2\t\\N\t20", r"employee.tsv: line {}, column name"),
         ("book.tsv", "200\tJane Eyre\t2", "100\tJane Eyre\t2", r"book.tsv: line {}: Duplicate"),
-        ("author.tsv", "2\tBronte\t200", "2\tBronte", r"author.tsv: line {} has 2 fields"),
+        ("office.tsv", "7\tde\tby", "7x\tde\tby", r"office.tsv: line {}, column id"),
+        (
+            "author.tsv",
+            "2\tBronte\t200",
+            "2\tBronte",
+            r"author.tsv: line {}\b.*(2 fields|data for all columns)",
+        ),
     ],
 )
+@pytest.mark.parametrize("load_data", [True, False], ids=["load-data", "inserts"])
 def test_a_damaged_value_is_named_by_file_line_and_column(
+    load_data: bool,
     source: str,
     make_mariadb: Callable[..., str],
     tmp_path: Path,
@@ -141,7 +150,7 @@ def test_a_damaged_value_is_named_by_file_line_and_column(
     path.write_text(path.read_text().replace(old, new))
     copy = empty_copy(source, make_mariadb)
     with pytest.raises(FixtureError, match=where.format(line)):
-        load_all(copy, tmp_path)
+        load_all(copy, tmp_path, load_data=load_data)
     assert set(counts(copy).values()) == {0}
 
 

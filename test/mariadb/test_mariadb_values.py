@@ -6,6 +6,7 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from mariadb_helpers import export_all, files_of, load_all, run
 from mariadb_schemas import TYPES
 
@@ -13,6 +14,7 @@ from genonaut.seed.core.fixture_format import decode_row
 from genonaut.seed.engines.mariadb.clone import clone_database
 from genonaut.seed.engines.mariadb.connection import parse_url, session, with_database
 from genonaut.seed.engines.mariadb.values import FLOAT_MAX, shortest_float32
+from genonaut.seed.errors import FixtureError
 
 
 def _rows(directory: Path, name: str) -> list[dict[str, str | None]]:
@@ -29,13 +31,14 @@ def _copy_empty(url: str, make_mariadb: Callable[..., str]) -> str:
     return with_database(url, target)
 
 
+@pytest.mark.parametrize("load_data", [True, False], ids=["load-data", "inserts"])
 def test_every_type_loads_back_exactly_and_dumps_to_the_same_bytes(
-    mariadb_url: str, make_mariadb: Callable[..., str], tmp_path: Path
+    load_data: bool, mariadb_url: str, make_mariadb: Callable[..., str], tmp_path: Path
 ) -> None:
     run(mariadb_url, *TYPES)
     export_all(mariadb_url, tmp_path / "first")
     copy = _copy_empty(mariadb_url, make_mariadb)
-    report = load_all(copy, tmp_path / "first")
+    report = load_all(copy, tmp_path / "first", load_data=load_data)
     assert [(t.in_file, t.inserted) for t in report.tables] == [(4, 4)]
     export_all(copy, tmp_path / "second")
     first, second = files_of(tmp_path / "first"), files_of(tmp_path / "second")
@@ -122,3 +125,65 @@ def test_shortest_float32_reads_back_as_the_same_float() -> None:
         assert struct.unpack("<f", struct.pack("<f", float(text)))[0] == stored
         assert abs(float(text)) <= FLOAT_MAX  # MariaDB refuses more, even if it rounds down
         assert len(text.replace("-", "").replace(".", "").split("e")[0]) <= 9
+
+
+@pytest.mark.parametrize("load_data", [True, False], ids=["load-data", "inserts"])
+@pytest.mark.parametrize(
+    ("column", "bad"), [("vb", "\\\\x7g"), ("bl", "00ff"), ("b10", "00000002"), ("b1", "11")]
+)
+def test_a_damaged_binary_or_bit_field_is_named(
+    load_data: bool,
+    column: str,
+    bad: str,
+    mariadb_url: str,
+    make_mariadb: Callable[..., str],
+    tmp_path: Path,
+) -> None:
+    run(mariadb_url, *TYPES)
+    export_all(mariadb_url, tmp_path)
+    path = tmp_path / "every_type.tsv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    header = lines[0].split("\t")
+    fields = lines[1].split("\t")
+    fields[header.index(column)] = bad
+    lines[1] = "\t".join(fields)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    copy = _copy_empty(mariadb_url, make_mariadb)
+    with pytest.raises(FixtureError, match=f"every_type.tsv: line 2, column {column} "):
+        load_all(copy, tmp_path, load_data=load_data)
+
+
+@pytest.mark.parametrize("load_data", [True, False], ids=["load-data", "inserts"])
+def test_every_control_character_and_backslash_loads_back(
+    load_data: bool, mariadb_url: str, make_mariadb: Callable[..., str], tmp_path: Path
+) -> None:
+    # COPY text and LOAD DATA read \v, \f and \Z differently: the load must rewrite them.
+    run(
+        mariadb_url,
+        "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(100), b VARBINARY(20))",
+        "INSERT INTO t VALUES (1, CONCAT('v', CHAR(11), 'f', CHAR(12), 'z', CHAR(26), 'n', "
+        "CHAR(0), 'b', CHAR(8)), CONCAT(CHAR(9), CHAR(10), CHAR(92)))",
+        "INSERT INTO t VALUES (2, 'back\\\\Z \\\\v \\\\N \\\\x41 \\\\101', NULL), (3, '\\\\', '')",
+    )
+    export_all(mariadb_url, tmp_path / "a")
+    raw = (tmp_path / "a" / "t.tsv").read_bytes()
+    assert b"\\v" in raw and b"\\f" in raw and b"\\\\Z" in raw
+    copy = _copy_empty(mariadb_url, make_mariadb)
+    load_all(copy, tmp_path / "a", load_data=load_data)
+    export_all(copy, tmp_path / "b")
+    assert (tmp_path / "b" / "t.tsv").read_bytes() == raw
+    assert run(copy, "SELECT v FROM t WHERE id = 2") == [("back\\Z \\v \\N \\x41 \\101",)]
+
+
+def test_octal_and_hex_escapes_written_by_hand_load_as_their_bytes(
+    mariadb_url: str, make_mariadb: Callable[..., str], tmp_path: Path
+) -> None:
+    run(mariadb_url, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(100))")
+    export_all(mariadb_url, tmp_path)
+    path = tmp_path / "t.tsv"
+    path.write_bytes(path.read_bytes() + b"1\t\\101\\x42\\11\\134z\n")
+    manifest = (tmp_path / "manifest.json").read_text().replace('"rows": 0', '"rows": 1')
+    (tmp_path / "manifest.json").write_text(manifest)
+    copy = _copy_empty(mariadb_url, make_mariadb)
+    load_all(copy, tmp_path, load_data=True)
+    assert run(copy, "SELECT v FROM t") == [("AB\t\\z",)]

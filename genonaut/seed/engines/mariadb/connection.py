@@ -244,16 +244,17 @@ class Session:
 
 @contextmanager
 def session(
-    url: str, *, read_only: bool = False, tracer: Tracer | None = None
+    url: str, *, read_only: bool = False, local_infile: bool = False, tracer: Tracer | None = None
 ) -> Iterator[Session]:
-    """A Session; `read_only` opens the export's snapshot at once. Rolled back and closed on
-    the way out unless committed.
+    """A Session; `read_only` opens the export's snapshot at once; `local_infile` lets a
+    load send its files with LOAD DATA LOCAL INFILE (the server may then ask for a file: give
+    it only to servers you trust). Rolled back and closed on the way out unless committed.
 
     >>> with session("mysql://root@127.0.0.1/shop", read_only=True) as db:  # doctest: +SKIP
     ...     db.fetch("SELECT 1")
     [('1',)]
     """
-    conn = connect(url)
+    conn = connect(url, local_infile=local_infile)
     db = Session(conn, tracer)
     try:
         if read_only:
