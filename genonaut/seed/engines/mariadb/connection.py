@@ -44,8 +44,6 @@ STABLE_SETTINGS = (
     # ORDER BY on a TEXT or BLOB column compares only max_sort_length bytes (1024 by
     # default): the largest value makes the order of long values total.
     ("max_sort_length", "8388608"),
-    ("group_concat_max_len", "4294967295"),
-    ("div_precision_increment", "4"),
 )
 
 
