@@ -241,3 +241,25 @@ def test_a_load_without_triggers_is_faithful(
     copy = empty_copy(source, make_mariadb)
     report = load_all(copy, tmp_path)
     assert report.faithful and not report.triggers
+
+
+def test_checks_go_off_only_around_a_cycle_and_counters_move_after_the_commit(
+    source: str, make_mariadb: Callable[..., str], tmp_path: Path
+) -> None:
+    export_all(source, tmp_path)
+    copy = empty_copy(source, make_mariadb)
+    seen: list[str] = []
+    with session(copy, local_infile=True, tracer=seen.append) as db:
+        load_fixtures(db, read_schema(db), fixture_files(tmp_path))
+    off = [i for i, s in enumerate(seen) if s == "SET SESSION FOREIGN_KEY_CHECKS = 0"]
+    on = [i for i, s in enumerate(seen) if s == "SET SESSION FOREIGN_KEY_CHECKS = 1"]
+    inserts = [i for i, s in enumerate(seen) if s.startswith("INSERT INTO `")]
+    commit = seen.index("COMMIT")
+    # Two cycles (author <-> book, employee -> employee): each switched off and on again.
+    assert len(off) == len(on) == 2
+    assert all(a < b < commit for a, b in zip(off, on, strict=True))
+    # The region and office inserts (no cycle) run with the checks on.
+    plain = [i for i in inserts if "`region`" in seen[i].split(" SELECT")[0]]
+    assert plain and not any(a < plain[0] < b for a, b in zip(off, on, strict=True))
+    alters = [i for i, s in enumerate(seen) if s.startswith("ALTER TABLE")]
+    assert all(i > commit for i in alters)
