@@ -1,11 +1,10 @@
 """Load fixture files into a MariaDB database in one transaction: all rows, or none.
 
-1. Each file is inserted into a temporary staging table made `LIKE` its target (same types,
-   keys, CHECK constraints; no foreign keys, no triggers) by batched parameterised INSERTs
-   under a strict sql_mode, so a damaged value is named by file, line and column before any
-   real table is touched. (Batched INSERTs rather than LOAD DATA LOCAL INFILE: LOAD DATA reads
-   its own escapes, not COPY text's `\\v`, `\\f` and `\\x..`, so every file would be rewritten
-   first anyway, and its warnings do not name the line of a bad value.)
+1. Each file goes into a temporary staging table made `LIKE` its target (same types, keys,
+   CHECK constraints; no foreign keys, no triggers) under a strict sql_mode, by LOAD DATA
+   LOCAL INFILE when the session allows it (`session(url, local_infile=True)`, and the
+   server's `local_infile` ON), else by batched parameterised INSERTs (`staging`), so a
+   damaged value is named by file, line and column before any real table is touched.
 2. Tables are inserted parents first with `INSERT ... SELECT ... WHERE NOT EXISTS` on the
    primary key (else a unique key, else every column): a row already present is skipped and
    counted, and counted as differing when its values are not those of the file.
