@@ -3,7 +3,6 @@ primary-key order, read in batches from an unbuffered cursor so memory holds one
 
 from __future__ import annotations
 
-import io
 from collections.abc import Collection, Iterator, Sequence
 from typing import IO, Any
 
@@ -85,13 +84,6 @@ def dump_rows(
             ]
 
     return _write(kept(), columns, sink)
-
-
-def dump_body(db: Session, table: Table, keys: Collection[Key] | None = None) -> bytes:
-    """The fixture file body of `table` as bytes (for small tables and tests)."""
-    sink = io.BytesIO()
-    dump_rows(db, table, sink, keys)
-    return sink.getvalue()
 
 
 def _in_list(table: Table, key: Sequence[str], keys: Collection[Key]) -> tuple[str, list[Any]]:

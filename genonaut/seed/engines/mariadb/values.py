@@ -13,7 +13,7 @@ ENUM and SET. Three kinds are written otherwise:
   does not read back exactly, so the value is read as a double (exact for a float) and written
   as the shortest decimal text that rounds back to the same 4-byte float.
 
-Every text then goes through `encode_field` (COPY text escaping, `\\N` for NULL).
+`dump` then writes each text through `encode_field` (COPY text escaping, `\\N` for NULL).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import re
 import struct
 from decimal import ROUND_DOWN, Context
 
-from genonaut.seed.core.fixture_format import encode_field
 from genonaut.seed.core.schema_graph import Column
 
 from .connection import quote
@@ -91,11 +90,6 @@ def to_text(column: Column, raw: str | bytes | None) -> str | None:
     if base_type(column) == "float":
         return shortest_float32(float(text))
     return text
-
-
-def encode_value(column: Column, raw: str | bytes | None) -> str:
-    """One field of a fixture line: the value's text, COPY-escaped."""
-    return encode_field(to_text(column, raw))
 
 
 def shortest_float32(value: float) -> str:
