@@ -12,7 +12,7 @@ IMPORT_ARGS ?=
 SEED := genonaut.db.demo.seed_data_gen
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-datasets lint format demo init-demo init-test \
+.PHONY: help install test test-datasets test-mariadb lint format demo init-demo init-test \
 	generate-demo-data bench export-demo-seed import-demo-seed-to-test \
 	refresh-test-seed-from-demo check-demo-seed clean
 
@@ -28,10 +28,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create env/python_venv and install the project with its dev tools
 
 test: $(STAMP) ## Run the tests (a real PostgreSQL: GENONAUT_TEST_DATABASE_URL, or an embedded one)
-	$(PY) -m pytest test --ignore=test/datasets
+	$(PY) -m pytest test --ignore=test/datasets --ignore=test/mariadb
 
 test-datasets: $(STAMP) ## Run the tests on the public sample databases in DATASETS_DIR, and the larger damage and kill runs
 	DATASETS_DIR=$(DATASETS_DIR) GENONAUT_DAMAGE_CASES=3000 GENONAUT_KILL_CASES=40 $(PY) -m pytest test/datasets test/damage
+
+test-mariadb: $(STAMP) ## Run the MariaDB engine's tests (GENONAUT_MARIADB_URL, default mysql://root@127.0.0.1:3306/)
+	DATASETS_DIR=$(DATASETS_DIR) $(PY) -m pytest test/mariadb
 
 lint: $(STAMP) ## ruff, mypy --strict and the import layering contract
 	$(VENV)/bin/ruff check .
