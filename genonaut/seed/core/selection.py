@@ -1,0 +1,659 @@
+"""Which rows go into the seed: limits, filters, includes, and closure over foreign keys.
+
+The decisions live here; an engine answers the row questions they raise (`RowSource`), in
+batches (key lists, recursive walks): never a question per row. The plan keeps only the keys
+of the chosen rows, so its memory follows the seed, not the source.
+
+For each table, in dependency order:
+1. rows whose references all point at rows already chosen, first by primary key;
+2. if those are too few, rows that need new parents, those needing the fewest first, until
+   the table holds its limit or the parents they pull in reach twice the limit: first rows
+   that miss just one reference, grouped by it so that they share the new parent, then rows
+   that satisfy none; their parents come along;
+3. one row per nullable or conditional relation that is set in the source but not yet in the
+   seed, so tests can follow every join;
+4. every row the chosen rows reference is pulled in, recursively (closure): a table that
+   references itself, or a cycle through several tables, in one recursive walk.
+`include` rows come first, with everything that references them, and do not count against
+the limit.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from genonaut.seed.core.row_source import (
+    KEY_ORDER,
+    AllOf,
+    AnyOf,
+    Condition,
+    Filter,
+    Find,
+    FoundRow,
+    HasKey,
+    IsSet,
+    Key,
+    Not,
+    Order,
+    Projection,
+    RefersTo,
+    Request,
+    RowSource,
+    Start,
+    Step,
+    WalkSelf,
+    Where,
+)
+from genonaut.seed.core.rules import Rules
+from genonaut.seed.core.schema_graph import (
+    ForeignKey,
+    Schema,
+    Table,
+    TableName,
+    dependency_order,
+    leaf_edges,
+)
+from genonaut.seed.errors import ConfigError, EmptySelection, UnknownColumn
+
+log = logging.getLogger(__name__)
+
+# A parent a row needs: the table and key it references, and the key's values.
+_Need = tuple[TableName, tuple[str, ...], Key]
+OnTable = Callable[[TableName, int], None]
+
+LIMIT = "limit"
+CLOSURE = "closure"
+INCLUDE = "include"
+
+
+@dataclass
+class _Row:
+    ident: Key
+    refs: tuple[Key | None, ...]  # per outgoing relation: the referenced key, None when unset
+    keys: tuple[Key, ...]  # per referred key of this table: this row's values
+    origin: str
+
+
+@dataclass
+class TablePick:
+    """The rows chosen from one table, by identity, with how each came in."""
+
+    projection: Projection
+    rows: dict[Key, _Row] = field(default_factory=dict)
+
+    def count(self, origin: str) -> int:
+        return sum(1 for r in self.rows.values() if r.origin == origin)
+
+
+@dataclass
+class Selection:
+    picks: dict[TableName, TablePick]
+    order: list[tuple[TableName, ...]]
+    dropped: list[str] = field(default_factory=list)
+
+
+def projection_of(schema: Schema, leaf: TableName) -> Projection:
+    """What the plan reads of `leaf`'s rows."""
+    table = schema.table(leaf)
+    relations = schema.relations_from(leaf)
+    keys = sorted({fk.referred_columns for fk in schema.relations_to(leaf)})
+    identity = table.primary_key or ("ctid",)
+    referred = tuple(_referred_types(schema, fk) for fk in relations)
+    return Projection(table, identity, relations, tuple(keys), referred)
+
+
+def _referred_types(schema: Schema, fk: ForeignKey) -> tuple[str, ...]:
+    target = schema.table(fk.referred_table)
+    return tuple(target.column(c).type for c in fk.referred_columns)
+
+
+class Planner:
+    """Chooses the rows of every table; see the module docstring for the rules."""
+
+    def __init__(
+        self, source: RowSource, schema: Schema, rules: Rules, on_table: OnTable | None = None
+    ) -> None:
+        self.source = source
+        self.schema = schema
+        self.rules = rules
+        self.on_table = on_table
+        self.edges = leaf_edges(schema, rules.tables)
+        self.order = dependency_order(rules.tables, self.edges)
+        self.group_of = {leaf: i for i, group in enumerate(self.order) for leaf in group}
+        # Per group of `order`, the relations a walk through the group follows (see
+        # `_chain_steps`).
+        self.steps: dict[int, list[Step]] = {}
+        self.picks = {t: TablePick(projection_of(schema, t)) for t in rules.tables}
+        self.done: set[TableName] = set()
+        # Referenced keys the source does not have (a virtual relation over untidy data).
+        self.absent: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
+        self.nonempty: set[TableName] = set()
+        # Keys of the chosen rows, by (table, columns) for every table a relation may name:
+        # the leaf itself and the partitioned tables above it.
+        self.present: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
+        # Rows whose referencing rows `_include` has pulled in.
+        self.followed: dict[TableName, set[Key]] = {}
+        # Rows added since their references were last checked.
+        self.unchecked: list[tuple[TableName, _Row]] = []
+
+    # -- the plan ---------------------------------------------------------------------------
+
+    def run(self) -> Selection:
+        self._check_includes()
+        self._check_filters()
+        self.nonempty = self.source.tables_with_rows(list(self.rules.tables))
+        for table, condition in self.rules.include:
+            self._include(table, condition)
+        for group in self.order:
+            for leaf in group:
+                self._choose(leaf)
+                self._close()
+                self.done.add(leaf)
+                if self.on_table is not None:
+                    self.on_table(leaf, len(self.picks[leaf].rows))
+        dropped = self._drop_dangling()
+        self._check_not_empty()
+        return Selection(self.picks, self.order, dropped)
+
+    def _choose(self, leaf: TableName) -> None:
+        if leaf not in self.nonempty:
+            return
+        pick = self.picks[leaf]
+        proj = pick.projection
+        want = self.rules.limit(leaf) - sum(1 for r in pick.rows.values() if r.origin != INCLUDE)
+        if want > 0:
+            usable = [fk for fk in proj.relations if self._is_constrainable(fk, leaf)]
+            sats = {fk.name: self._satisfied(fk) for fk in usable}
+            # 1. Every reference points at a row already chosen: no closure needed.
+            short = want - self._take(leaf, list(sats.values()), KEY_ORDER, want)
+            if short > 0 and usable:
+                # 2. Too few: rows that need new parents, the fewest first, within a budget.
+                self._top_up(leaf, usable, sats, short)
+            if not pick.rows:
+                # 3. Even the cheapest rows need more new parents than the budget allows: one
+                # reference satisfied, grouped by the others' values so that the rows share
+                # few new parents.
+                for fk in usable:
+                    others = [c for f in usable if f is not fk for c in f.columns]
+                    if self._take(leaf, [sats[fk.name]], _grouped(others), want):
+                        break
+            if not pick.rows:
+                # 4. Anything, grouped by references, and the parents come along.
+                grouped = _grouped([c for f in proj.relations for c in f.columns])
+                self._take(leaf, [], grouped, want)
+        self._cover(leaf)
+
+    def _top_up(
+        self, leaf: TableName, usable: list[ForeignKey], sats: dict[str, Filter], short: int
+    ) -> None:
+        """Rows whose references are not all chosen yet, those that need the fewest new parents
+        first, while the parents they pull in stay within twice the table's limit.
+
+        The candidates are, per reference, the rows that satisfy all the others, ordered by it
+        so that rows sharing the new parent come together (one query per reference, all asked
+        at once); when those run out, rows that satisfy none, those leaving optional references
+        unset first. A table with one reference (an extension table whose primary key is its
+        foreign key) has only the second kind.
+        """
+        # Twice the limit: enough for rows that need two new parents each (a link table whose
+        # rows reference rows far down the key order on both sides).
+        budget = 2 * self.rules.limit(leaf)
+        pulled: set[_Need] = set()
+        queries: list[Find] = []
+        if len(usable) > 1:  # with one, step 1 already took every row that satisfies it
+            for fk in usable:
+                others = [f for f in usable if f is not fk]
+                filters = [sats[f.name] for f in others]
+                if not any(f.is_selective for f in filters):
+                    anchor = self._references_any_chosen(others)
+                    if anchor is None:
+                        continue
+                    filters.append(anchor)
+                queries.append(self._query(leaf, filters, _grouped(fk.columns), short))
+        found = [row for rows in self.source.find(queries) for row in rows] if queries else []
+        short -= self._add(leaf, self._cheapest(leaf, found, short, budget, pulled), LIMIT)
+        if short > 0 and len(pulled) < budget:
+            # Rows that satisfy no reference: those leaving optional ones unset or pointing at
+            # chosen rows first (a mandatory reference fails in every one of them).
+            proj = self.picks[leaf].projection
+            columns = tuple(dict.fromkeys(c for f in usable for c in f.columns))
+            optional = tuple(
+                sats[f.name].condition for f in usable if _is_optional(f, proj.table)
+            )
+            order = Order(grouped=columns, unmet=optional)
+            found = self._find(leaf, [], order, short)
+            self._add(leaf, self._cheapest(leaf, found, short, budget, pulled), LIMIT)
+
+    def _cheapest(
+        self,
+        leaf: TableName,
+        found: list[FoundRow],
+        wanted: int,
+        budget: int,
+        pulled: set[_Need],
+    ) -> list[FoundRow]:
+        """Up to `wanted` of the rows `found`, greedily the one needing the fewest parents not
+        chosen and not yet `pulled` (ties in the order found), while `pulled` stays within
+        `budget`. Takes the parents of the rows returned into `pulled`."""
+        pick = self.picks[leaf]
+        rows: dict[Key, FoundRow] = {}
+        for row in found:
+            if row.ident not in pick.rows:
+                rows.setdefault(row.ident, row)
+        needs = {key: self._needs(leaf, row) for key, row in rows.items()}
+        waiting: dict[_Need, list[Key]] = {}
+        for key, need in needs.items():
+            for parent in need:
+                waiting.setdefault(parent, []).append(key)
+        rank = {key: i for i, key in enumerate(rows)}
+        cost = {key: len(need - pulled) for key, need in needs.items()}
+        # Costs only fall as parents come in: each fall pushes a fresh entry, stale ones are
+        # skipped, so the top of the heap is always the cheapest row.
+        heap = [(cost[key], rank[key]) for key in rows]
+        heapq.heapify(heap)
+        order = list(rows)
+        taken: list[FoundRow] = []
+        done: set[Key] = set()
+        while heap and len(taken) < wanted:
+            price, position = heapq.heappop(heap)
+            key = order[position]
+            if key in done or price != cost[key]:
+                continue
+            if len(pulled) + price > budget:
+                break
+            done.add(key)
+            taken.append(rows[key])
+            for parent in needs[key] - pulled:
+                pulled.add(parent)
+                for other in waiting[parent]:
+                    if other not in done:
+                        cost[other] -= 1
+                        heapq.heappush(heap, (cost[other], rank[other]))
+        return taken
+
+    def _needs(self, leaf: TableName, row: FoundRow) -> frozenset[_Need]:
+        """The parents a found row references that are not chosen yet."""
+        relations = self.picks[leaf].projection.relations
+        return frozenset(
+            (rel.referred_table, rel.referred_columns, ref)
+            for rel, ref in zip(relations, row.refs, strict=True)
+            if ref is not None
+            and ref not in self._chosen_keys(rel.referred_table, rel.referred_columns)
+        )
+
+    def _is_constrainable(self, fk: ForeignKey, leaf: TableName) -> bool:
+        targets = self.schema.leaves(fk.referred_table)
+        return leaf not in targets and all(t in self.done for t in targets)
+
+    def _satisfied(self, fk: ForeignKey) -> Filter:
+        """Rows whose reference is unset or points at a row already chosen."""
+        chosen = self._chosen_keys(fk.referred_table, fk.referred_columns)
+        table = self.schema.table(fk.table)
+        if not chosen:
+            return Filter(Not(IsSet(fk)))
+        refers = RefersTo(fk, frozenset(chosen))
+        if fk.condition is None and not any(table.column(c).is_nullable for c in fk.columns):
+            return Filter(refers, is_selective=True)
+        return Filter(AnyOf((Not(IsSet(fk)), refers)))
+
+    def _references_chosen(self, fk: ForeignKey) -> Filter | None:
+        """Rows whose reference is set and points at a row already chosen (None if none is)."""
+        chosen = self._chosen_keys(fk.referred_table, fk.referred_columns)
+        if not chosen:
+            return None
+        condition: Condition = RefersTo(fk, frozenset(chosen))
+        if fk.condition:
+            condition = AllOf((IsSet(fk), condition))
+        return Filter(condition, is_selective=True)
+
+    def _references_any_chosen(self, relations: Sequence[ForeignKey]) -> Filter | None:
+        """Rows with at least one of `relations` set and pointing at a chosen row: a filter an
+        index answers (one lookup per relation), where `_satisfied` of a nullable relation
+        also matches every row that leaves it unset."""
+        parts = [f for f in (self._references_chosen(fk) for fk in relations) if f is not None]
+        if not parts:
+            return None
+        return Filter(AnyOf(tuple(f.condition for f in parts)), is_selective=True)
+
+    def _chosen_keys(self, table: TableName, columns: tuple[str, ...]) -> set[Key]:
+        return self.present.get((table, columns), set())
+
+    def _index(self, leaf: TableName, row: _Row) -> None:
+        proj = self.picks[leaf].projection
+        for columns, values in zip(proj.keys, row.keys, strict=True):
+            for owner in self.schema.ancestors(leaf):
+                self.present.setdefault((owner, columns), set()).add(values)
+
+    def _query(self, leaf: TableName, filters: list[Filter], order: Order, limit: int) -> Find:
+        """Up to `limit` rows of `leaf` matching `--where` and all `filters` that are not
+        chosen yet, in `order`."""
+        pick = self.picks[leaf]
+        condition = self.rules.where.get(leaf)
+        where = [Filter(Where(condition))] if condition else []
+        return Find(pick.projection, (*where, *filters), order, limit, frozenset(pick.rows))
+
+    def _find(
+        self, leaf: TableName, filters: list[Filter], order: Order, limit: int
+    ) -> list[FoundRow]:
+        return self.source.find([self._query(leaf, filters, order, limit)])[0]
+
+    def _take(self, leaf: TableName, filters: list[Filter], order: Order, limit: int) -> int:
+        """Add up to `limit` rows matching all `filters` that are not chosen yet."""
+        return self._add(leaf, self._find(leaf, filters, order, limit), LIMIT)
+
+    def _add(self, leaf: TableName, rows: Sequence[FoundRow], origin: str) -> int:
+        pick = self.picks[leaf]
+        added = 0
+        for found in rows:
+            if found.ident in pick.rows:
+                continue
+            row = _Row(found.ident, found.refs, found.keys, origin)
+            pick.rows[found.ident] = row
+            self._index(leaf, row)
+            self.unchecked.append((leaf, row))
+            added += 1
+        return added
+
+    def _cover(self, leaf: TableName) -> None:
+        """One row for each optional relation that has data but no row in the seed yet. They
+        count against the limit: the last rows chosen by it make room for them."""
+        pick = self.picks[leaf]
+        proj = pick.projection
+        usable = [fk for fk in proj.relations if self._is_constrainable(fk, leaf)]
+        wanted: list[tuple[int, Find]] = []
+        for index, fk in enumerate(proj.relations):
+            if any(r.refs[index] is not None for r in pick.rows.values()):
+                continue
+            if not _is_optional(fk, proj.table):
+                continue  # every row references something, so this is covered if rows exist
+            set_here = Filter(IsSet(fk))
+            others = [self._satisfied(f) for f in usable if f is not fk]
+            query = self._query(leaf, [set_here, *others], KEY_ORDER, 1)
+            if others:
+                query = replace(query, otherwise=self._query(leaf, [set_here], KEY_ORDER, 1))
+            wanted.append((index, query))
+        if not wanted:
+            return
+        # Asked together: a row found for one relation that another's row already covers is
+        # that very row (it sets the relation), so taking them in turn gives the same rows.
+        covering: set[Key] = set()
+        answers = self.source.find([query for _, query in wanted])
+        for (index, _), found in zip(wanted, answers, strict=True):
+            if any(r.refs[index] is not None for r in pick.rows.values()):
+                continue
+            before = set(pick.rows)
+            self._add(leaf, found, LIMIT)
+            covering |= set(pick.rows) - before
+        self._make_room(leaf, covering)
+
+    def _make_room(self, leaf: TableName, keep: set[Key]) -> None:
+        """Hold the limit after coverage rows came in: drop the last rows the limit chose."""
+        pick = self.picks[leaf]
+        excess = pick.count(LIMIT) - self.rules.limit(leaf)
+        if excess <= 0 or not keep:
+            return
+        chosen = [k for k, r in pick.rows.items() if r.origin == LIMIT and k not in keep]
+        dropped = set(chosen[len(chosen) - min(excess, len(chosen)) :])
+        for key in dropped:
+            del pick.rows[key]
+        self.unchecked = [(t, r) for t, r in self.unchecked if t != leaf or r.ident not in dropped]
+        self._reindex()
+
+    def _close(self) -> None:
+        """Pull in every row that a chosen row references, until nothing is missing."""
+        while True:
+            missing = self._missing()
+            if not missing:
+                return
+            walks: dict[int, list[Start]] = {}
+            asks: list[tuple[TableName, Request]] = []
+            for (table, columns), keys in sorted(missing.items()):
+                for leaf in self.schema.leaves(table):
+                    group = self.group_of.get(leaf)
+                    if group is not None and self._chain_steps(group):
+                        walks.setdefault(group, []).append(Start(leaf, columns, frozenset(keys)))
+                        continue
+                    proj = self.picks[leaf].projection
+                    start = HasKey(columns, frozenset(keys))
+                    carry = self._ancestry(leaf, columns)
+                    ask: Request = (
+                        WalkSelf(proj, start, carry, columns)
+                        if carry
+                        else Find(proj, (Filter(start),), None)
+                    )
+                    asks.append((leaf, ask))
+            # The lookups of one round are independent of each other: asked together.
+            if asks:
+                answers = self.source.find([ask for _, ask in asks])
+                for (leaf, _), found in zip(asks, answers, strict=True):
+                    self._add(leaf, found, CLOSURE)
+            for group, starts in sorted(walks.items()):
+                members = self.order[group]
+                answer = self.source.walk_cycle(
+                    [self.picks[leaf].projection for leaf in members],
+                    starts,
+                    self._chain_steps(group),
+                )
+                for leaf in members:
+                    self._add(leaf, answer.get(leaf, []), CLOSURE)
+            for (table, columns), keys in missing.items():
+                present: set[Key] = set()
+                for leaf in self.schema.leaves(table):
+                    index = self.picks[leaf].projection.keys.index(columns)
+                    present.update(r.keys[index] for r in self.picks[leaf].rows.values())
+                gone = keys - present
+                if gone:
+                    self.absent.setdefault((table, columns), set()).update(gone)
+
+    def _chain_steps(self, group: int) -> list[Step]:
+        """For a cycle through several tables: each (child, relation, parent) inside it that
+        a cycle walk follows. Only relations to a key unique across the referred table: the
+        walk takes every row a reference matches, where one round at a time stops at the first
+        already chosen, and the two agree only when a reference matches one row.
+
+        Nothing for a table that references only itself, through one key and no condition:
+        `_ancestry` walks that."""
+        if group not in self.steps:
+            members = self.order[group]
+            steps = [
+                Step(child, fk, parent)
+                for child in members
+                for fk in self.picks[child].projection.relations
+                if self._is_unique_target(fk)
+                for parent in self.schema.leaves(fk.referred_table)
+                if parent in members
+            ]
+            alone = (
+                len(members) == 1
+                and self.schema.table(members[0]).partition_of is None
+                and len({s.fk.referred_columns for s in steps}) <= 1
+                and not any(s.fk.condition for s in steps)
+            )
+            self.steps[group] = [] if alone else steps
+        return self.steps[group]
+
+    def _is_unique_target(self, fk: ForeignKey) -> bool:
+        if not fk.is_virtual:
+            return True  # the database requires a unique key on the referred columns
+        target = self.schema.table(fk.referred_table)
+        return fk.referred_columns in (target.primary_key, *target.unique_keys)
+
+    def _ancestry(self, leaf: TableName, columns: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+        """For a table that references itself through one key (a tree of categories, a chain
+        of managers): the references to walk up, so that the missing rows come with all their
+        ancestors in one walk instead of one round per level. Empty when there is none."""
+        if self.schema.table(leaf).partition_of is not None:
+            return ()
+        # Several self-references to one key (a boss and a mentor) are walked together.
+        return tuple(
+            fk.columns
+            for fk in self.picks[leaf].projection.relations
+            if fk.referred_table == leaf and fk.referred_columns == columns and not fk.condition
+        )
+
+    def _missing(self) -> dict[tuple[TableName, tuple[str, ...]], set[Key]]:
+        """References of the rows added since the last call that point at no chosen row."""
+        missing: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
+        for leaf, row in self.unchecked:
+            for fk, ref in zip(self.picks[leaf].projection.relations, row.refs, strict=True):
+                if ref is None:
+                    continue
+                target = (fk.referred_table, fk.referred_columns)
+                if ref not in self._chosen_keys(*target) and ref not in self.absent.get(target, ()):
+                    missing.setdefault(target, set()).add(ref)
+        self.unchecked.clear()
+        return missing
+
+    def _include(self, table: TableName, condition: str) -> None:
+        """Rows the user wants, plus everything that references them, recursively."""
+        frontier: dict[TableName, set[Key]] = {}
+        leaves = self.schema.leaves(table)
+        queries = [Find(self.picks[leaf].projection, (Filter(Where(condition)),)) for leaf in leaves]
+        for leaf, matched in zip(leaves, self.source.find(queries), strict=True):
+            self._add(leaf, matched, INCLUDE)
+            frontier[leaf] = self._unfollowed(leaf, matched)
+        while any(frontier.values()):
+            for parent, new in frontier.items():
+                self.followed.setdefault(parent, set()).update(new)
+            next_frontier: dict[TableName, set[Key]] = {}
+            asks: list[tuple[TableName, Request]] = []
+            for parent, new in sorted(frontier.items()):
+                if not new:
+                    continue
+                parent_pick = self.picks[parent]
+                for fk in self.schema.relations_to(parent):
+                    index = parent_pick.projection.keys.index(fk.referred_columns)
+                    keys = {parent_pick.rows[k].keys[index] for k in new}
+                    keys = {k for k in keys if None not in k}
+                    for child in self.schema.leaves(fk.table):
+                        if child not in self.picks or not keys:
+                            continue
+                        proj = self.picks[child].projection
+                        start = AllOf((IsSet(fk), RefersTo(fk, frozenset(keys))))
+                        down_tree = (
+                            child == parent
+                            and not fk.condition
+                            and self.schema.table(child).partition_of is None
+                        )
+                        # Down a self-reference: the whole subtree in one walk.
+                        ask: Request = (
+                            WalkSelf(proj, start, (fk.referred_columns,), fk.columns)
+                            if down_tree
+                            else Find(proj, (Filter(start),), None)
+                        )
+                        asks.append((child, ask))
+            answers = self.source.find([ask for _, ask in asks]) if asks else []
+            for (child, _), rows in zip(asks, answers, strict=True):
+                self._add(child, rows, INCLUDE)
+                next_frontier.setdefault(child, set()).update(self._unfollowed(child, rows))
+            frontier = next_frontier
+        self._close()
+
+    def _unfollowed(self, leaf: TableName, rows: Sequence[FoundRow]) -> set[Key]:
+        """The identities of `rows` whose referencing rows no `include` has looked for yet:
+        new rows, and rows already chosen otherwise (by an earlier include's closure)."""
+        return {row.ident for row in rows} - self.followed.get(leaf, set())
+
+    # -- checks -----------------------------------------------------------------------------
+
+    def _check_includes(self) -> None:
+        for table, _ in self.rules.include:
+            outside = [leaf for leaf in self.schema.leaves(table) if leaf not in self.picks]
+            if outside:
+                raise ConfigError(
+                    f"--include names {table}, which is not among the tables to export",
+                    hint=f"add {table} to --tables, or do not exclude it",
+                )
+
+    def _check_filters(self) -> None:
+        """Ask the source about every user-written condition once, to report mistakes up front."""
+        checks = [(t, c, "--where") for t, c in self.rules.where.items()]
+        checks += [(t, c, "--include") for t, c in self.rules.include]
+        for leaf in self.rules.tables:
+            for fk in self.picks[leaf].projection.relations:
+                if fk.condition:
+                    checks.append((leaf, fk.condition, f"the condition of relation {fk.name}"))
+        if not checks:
+            return
+        errors = self.source.condition_errors([(t, c) for t, c, _ in checks])
+        if not errors:
+            return
+        position = min(errors)
+        table, condition, origin = checks[position]
+        message = errors[position]
+        error = UnknownColumn if "column" in message else ConfigError
+        raise error(
+            f"{origin} on {table}: {condition!r} is not valid SQL there: {message}",
+            hint=f"write a condition over the columns of {table}",
+        )
+
+    def _drop_dangling(self) -> list[str]:
+        """Remove rows whose reference the source itself cannot satisfy, and say so."""
+        notes: list[str] = []
+        while True:
+            removed = False
+            for leaf, pick in sorted(self.picks.items()):
+                for index, fk in enumerate(pick.projection.relations):
+                    present = self._chosen_keys(fk.referred_table, fk.referred_columns)
+                    bad = [
+                        k
+                        for k, r in pick.rows.items()
+                        if r.refs[index] is not None and r.refs[index] not in present
+                    ]
+                    if not bad:
+                        continue
+                    for k in bad:
+                        del pick.rows[k]
+                    removed = True
+                    self._reindex()
+                    notes.append(
+                        f"{leaf}: left out {len(bad)} row(s) whose {fk.describe()} "
+                        "matches no row in the source"
+                    )
+            if not removed:
+                return notes
+
+    def _reindex(self) -> None:
+        self.present.clear()
+        for leaf, pick in self.picks.items():
+            for row in pick.rows.values():
+                self._index(leaf, row)
+
+    def _check_not_empty(self) -> None:
+        for leaf, pick in sorted(self.picks.items()):
+            if pick.rows or leaf not in self.nonempty:
+                continue
+            condition = self.rules.where.get(leaf)
+            if condition:
+                raise EmptySelection(
+                    f"{leaf} has rows but none match --where {condition!r}",
+                    hint=f"loosen the condition, or leave {leaf} out with --exclude",
+                )
+            raise EmptySelection(
+                f"{leaf} has rows but none could be exported: every row references a row the "
+                "source does not have",
+                hint="check the virtual relations in the config file",
+            )
+
+
+def _grouped(columns: Sequence[str]) -> Order:
+    """Order by reference columns first (children of one parent together), then by key."""
+    return Order(grouped=tuple(dict.fromkeys(columns)))
+
+
+def _is_optional(fk: ForeignKey, table: Table) -> bool:
+    """Whether a row may leave `fk` unset: a nullable column, or a condition."""
+    return bool(fk.condition) or any(table.column(c).is_nullable for c in fk.columns)
+
+
+def plan_selection(
+    source: RowSource, schema: Schema, rules: Rules, on_table: OnTable | None = None
+) -> Selection:
+    """Choose the seed's rows, asking `source` (one consistent snapshot) about them.
+
+    Example: `plan_selection(MemoryRows(...), schema, Rules(tables=schema.data_tables))`.
+    """
+    return Planner(source, schema, rules, on_table).run()
