@@ -149,7 +149,8 @@ Request = Find | WalkSelf
 
 @dataclass(frozen=True)
 class Step:
-    """One relation a walk through a cycle follows: rows of `child` to rows of `parent`."""
+    """One relation a walk follows: from rows of `child` to the rows of `parent` whose
+    referred columns hold the row's reference."""
 
     child: TableName
     fk: ForeignKey
@@ -185,12 +186,12 @@ class RowSource(Protocol):
         each other, so an engine may answer them all in one round trip."""
         ...
 
-    def walk_cycle(
+    def walk(
         self,
-        members: Sequence[Projection],
+        tables: Sequence[Projection],
         starts: Sequence[Start],
         steps: Sequence[Step],
     ) -> dict[TableName, list[FoundRow]]:
-        """The rows of `starts` and every row of `members` they reach through `steps`,
-        recursively, by member table."""
+        """The rows of `starts` and every row of `tables` they reach through `steps`,
+        recursively (rows already reached are not walked again), by table."""
         ...

@@ -33,7 +33,6 @@ from genonaut.seed.core.row_source import (
     Filter,
     Find,
     FoundRow,
-    HasKey,
     IsSet,
     Key,
     Not,
@@ -122,10 +121,8 @@ class Planner:
         self.on_table = on_table
         self.edges = leaf_edges(schema, rules.tables)
         self.order = dependency_order(rules.tables, self.edges)
-        self.group_of = {leaf: i for i, group in enumerate(self.order) for leaf in group}
-        # Per group of `order`, the relations a walk through the group follows (see
-        # `_chain_steps`).
-        self.steps: dict[int, list[Step]] = {}
+        # Per table, the references a closure walk follows (see `_steps_from`).
+        self.steps: dict[TableName, list[Step]] = {}
         self.picks = {t: TablePick(projection_of(schema, t)) for t in rules.tables}
         self.done: set[TableName] = set()
         # Referenced keys the source does not have (a virtual relation over untidy data).
@@ -220,9 +217,7 @@ class Planner:
             # chosen rows first (a mandatory reference fails in every one of them).
             proj = self.picks[leaf].projection
             columns = tuple(dict.fromkeys(c for f in usable for c in f.columns))
-            optional = tuple(
-                sats[f.name].condition for f in usable if _is_optional(f, proj.table)
-            )
+            optional = tuple(sats[f.name].condition for f in usable if _is_optional(f, proj.table))
             order = Order(grouped=columns, unmet=optional)
             found = self._find(leaf, [], order, short)
             self._add(leaf, self._cheapest(leaf, found, short, budget, pulled), LIMIT)
@@ -403,77 +398,74 @@ class Planner:
         self._reindex()
 
     def _close(self) -> None:
-        """Pull in every row that a chosen row references, until nothing is missing."""
+        """Pull in every row that a chosen row references, until nothing is missing: each
+        round one walk from the missing keys up every reference it can follow (`_steps_from`),
+        so a chain of any depth costs one round."""
         while True:
             missing = self._missing()
             if not missing:
                 return
-            walks: dict[int, list[Start]] = {}
-            asks: list[tuple[TableName, Request]] = []
-            for (table, columns), keys in sorted(missing.items()):
-                for leaf in self.schema.leaves(table):
-                    group = self.group_of.get(leaf)
-                    if group is not None and self._chain_steps(group):
-                        walks.setdefault(group, []).append(Start(leaf, columns, frozenset(keys)))
-                        continue
-                    proj = self.picks[leaf].projection
-                    start = HasKey(columns, frozenset(keys))
-                    carry = self._ancestry(leaf, columns)
-                    ask: Request = (
-                        WalkSelf(proj, start, carry, columns)
-                        if carry
-                        else Find(proj, (Filter(start),), None)
-                    )
-                    asks.append((leaf, ask))
-            # The lookups of one round are independent of each other: asked together.
-            if asks:
-                answers = self.source.find([ask for _, ask in asks])
-                for (leaf, _), found in zip(asks, answers, strict=True):
-                    self._add(leaf, found, CLOSURE)
-            for group, starts in sorted(walks.items()):
-                members = self.order[group]
-                answer = self.source.walk_cycle(
-                    [self.picks[leaf].projection for leaf in members],
-                    starts,
-                    self._chain_steps(group),
-                )
-                for leaf in members:
-                    self._add(leaf, answer.get(leaf, []), CLOSURE)
-            for (table, columns), keys in missing.items():
-                present: set[Key] = set()
-                for leaf in self.schema.leaves(table):
-                    index = self.picks[leaf].projection.keys.index(columns)
-                    present.update(r.keys[index] for r in self.picks[leaf].rows.values())
-                gone = keys - present
-                if gone:
-                    self.absent.setdefault((table, columns), set()).update(gone)
-
-    def _chain_steps(self, group: int) -> list[Step]:
-        """For a cycle through several tables: each (child, relation, parent) inside it that
-        a cycle walk follows. Only relations to a key unique across the referred table: the
-        walk takes every row a reference matches, where one round at a time stops at the first
-        already chosen, and the two agree only when a reference matches one row.
-
-        Nothing for a table that references only itself, through one key and no condition:
-        `_ancestry` walks that."""
-        if group not in self.steps:
-            members = self.order[group]
-            steps = [
-                Step(child, fk, parent)
-                for child in members
-                for fk in self.picks[child].projection.relations
-                if self._is_unique_target(fk)
-                for parent in self.schema.leaves(fk.referred_table)
-                if parent in members
+            starts = [
+                Start(leaf, columns, frozenset(keys))
+                for (table, columns), keys in sorted(missing.items())
+                for leaf in self.schema.leaves(table)
             ]
-            alone = (
-                len(members) == 1
-                and self.schema.table(members[0]).partition_of is None
-                and len({s.fk.referred_columns for s in steps}) <= 1
-                and not any(s.fk.condition for s in steps)
+            reached = list(dict.fromkeys(start.leaf for start in starts))
+            steps: list[Step] = []
+            for leaf in reached:  # grows while it is walked
+                for step in self._steps_from(leaf):
+                    steps.append(step)
+                    if step.parent not in reached:
+                        reached.append(step.parent)
+            answer = self.source.walk(
+                [self.picks[leaf].projection for leaf in reached], starts, steps
             )
-            self.steps[group] = [] if alone else steps
-        return self.steps[group]
+            for leaf in reached:
+                self._add(leaf, answer.get(leaf, []), CLOSURE)
+            for (table, columns), keys in missing.items():
+                self._mark_absent(table, columns, keys)
+            # A reference the walk followed and still points at no chosen row: the source has
+            # no such row (a virtual relation over untidy data). Others wait for the next round.
+            followed = {(s.child, s.fk) for s in steps}
+            unfound: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
+            for leaf, row in self.unchecked:
+                relations = self.picks[leaf].projection.relations
+                for fk, ref in zip(relations, row.refs, strict=True):
+                    target = (fk.referred_table, fk.referred_columns)
+                    if (
+                        ref is not None
+                        and (leaf, fk) in followed
+                        and ref not in self._chosen_keys(*target)
+                    ):
+                        unfound.setdefault(target, set()).add(ref)
+            for (table, columns), keys in unfound.items():
+                self._mark_absent(table, columns, keys)
+
+    def _mark_absent(self, table: TableName, columns: tuple[str, ...], keys: set[Key]) -> None:
+        """Of `keys` looked for in `table`'s `columns`, note those no chosen row holds."""
+        present: set[Key] = set()
+        for leaf in self.schema.leaves(table):
+            index = self.picks[leaf].projection.keys.index(columns)
+            present.update(r.keys[index] for r in self.picks[leaf].rows.values())
+        gone = keys - present
+        if gone:
+            self.absent.setdefault((table, columns), set()).update(gone)
+
+    def _steps_from(self, leaf: TableName) -> list[Step]:
+        """The references of `leaf` a walk follows: those to a key unique across the referred
+        table, and a table's own references to itself without a condition (a tree walked to
+        its root). A walk takes every row a reference matches and goes on past rows already
+        chosen, where a round stops at them; the two agree when a reference matches one row,
+        since a chosen row's parents are chosen too."""
+        if leaf not in self.steps:
+            self.steps[leaf] = [
+                Step(leaf, fk, parent)
+                for fk in self.picks[leaf].projection.relations
+                if self._is_unique_target(fk) or self._is_tree(leaf, fk)
+                for parent in self.schema.leaves(fk.referred_table)
+                if parent in self.picks
+            ]
+        return self.steps[leaf]
 
     def _is_unique_target(self, fk: ForeignKey) -> bool:
         if not fk.is_virtual:
@@ -481,17 +473,11 @@ class Planner:
         target = self.schema.table(fk.referred_table)
         return fk.referred_columns in (target.primary_key, *target.unique_keys)
 
-    def _ancestry(self, leaf: TableName, columns: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-        """For a table that references itself through one key (a tree of categories, a chain
-        of managers): the references to walk up, so that the missing rows come with all their
-        ancestors in one walk instead of one round per level. Empty when there is none."""
-        if self.schema.table(leaf).partition_of is not None:
-            return ()
-        # Several self-references to one key (a boss and a mentor) are walked together.
-        return tuple(
-            fk.columns
-            for fk in self.picks[leaf].projection.relations
-            if fk.referred_table == leaf and fk.referred_columns == columns and not fk.condition
+    def _is_tree(self, leaf: TableName, fk: ForeignKey) -> bool:
+        return (
+            fk.referred_table == leaf
+            and not fk.condition
+            and self.schema.table(leaf).partition_of is None
         )
 
     def _missing(self) -> dict[tuple[TableName, tuple[str, ...]], set[Key]]:
@@ -511,7 +497,9 @@ class Planner:
         """Rows the user wants, plus everything that references them, recursively."""
         frontier: dict[TableName, set[Key]] = {}
         leaves = self.schema.leaves(table)
-        queries = [Find(self.picks[leaf].projection, (Filter(Where(condition)),)) for leaf in leaves]
+        queries = [
+            Find(self.picks[leaf].projection, (Filter(Where(condition)),)) for leaf in leaves
+        ]
         for leaf, matched in zip(leaves, self.source.find(queries), strict=True):
             self._add(leaf, matched, INCLUDE)
             frontier[leaf] = self._unfollowed(leaf, matched)

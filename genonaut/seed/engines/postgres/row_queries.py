@@ -15,6 +15,7 @@ from genonaut.seed.core.row_source import Key, Projection
 from genonaut.seed.core.schema_graph import ForeignKey, Table, TableName
 from genonaut.seed.engines.postgres.connection import ident
 
+
 def key_filter(
     proj: Projection, columns: Sequence[str], keys: Iterable[Key], *, negate: bool = False
 ) -> tuple[sql.Composable, list[Any]]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg2
 from psycopg2 import sql
 
 from genonaut.seed.core.row_source import (
-    AllOf,
     AnyOf,
     Condition,
     Find,
@@ -85,12 +85,12 @@ class PostgresRows:
         try:
             self.db.fetch(sql.SQL("SELECT {}").format(sql.SQL(", ").join(probes)), [])
             return {}
-        except Exception:  # noqa: BLE001 - the driver's error is diagnosed below
+        except psycopg2.Error:
             self.db.conn.rollback()
         for position, probe in enumerate(probes):
             try:
                 self.db.fetch(sql.SQL("SELECT {}").format(probe), [])
-            except Exception as exc:  # noqa: BLE001 - reported to the plan as text
+            except psycopg2.Error as exc:
                 self.db.conn.rollback()
                 return {position: first_line(exc)}
         return {}
@@ -107,16 +107,15 @@ class PostgresRows:
             for r, records in zip(requests, answer, strict=True)
         ]
 
-    def walk_cycle(
-        self, members: Sequence[Projection], starts: Sequence[Start], steps: Sequence[Step]
+    def walk(
+        self, tables: Sequence[Projection], starts: Sequence[Start], steps: Sequence[Step]
     ) -> dict[TableName, list[FoundRow]]:
-        """The missing rows of a cycle through several tables (a.b_id -> b, b.a_id -> a) and
-        every row they reference inside it, in one recursive statement instead of one round
-        per level. The walk carries (table tag, ctid) pairs, which have the equality UNION
-        needs where json columns have none; each row comes back with its tag as one json
-        record of what `select_list` reads, so that tables of different shapes share one
-        result."""
-        by_leaf = {p.table.name: p for p in members}
+        """The rows of `starts` and every row they reach through `steps`, across tables and
+        cycles, in one recursive statement instead of one round per level. The walk carries
+        (table tag, ctid) pairs, which have the equality UNION needs where json columns have
+        none; each row comes back with its tag as one json record of what `select_list`
+        reads, so that tables of different shapes share one result."""
+        by_leaf = {p.table.name: p for p in tables}
         tag = {leaf: i for i, leaf in enumerate(by_leaf)}
         firsts: list[sql.Composable] = []
         params: list[Any] = []
@@ -147,14 +146,18 @@ class PostgresRows:
             ).format(tag=sql.Literal(tag[leaf]), select=select_list(proj), table=ident(leaf))
             for leaf, proj in by_leaf.items()
         ]
+        recursion = (
+            sql.SQL(
+                " UNION SELECT x.tag, x.tid FROM walk w CROSS JOIN LATERAL ({}) AS x(tag, tid)"
+            ).format(sql.SQL(" UNION ALL ").join(walk_steps))
+            if walk_steps
+            else sql.SQL("")
+        )
         query = sql.SQL(
-            "WITH RECURSIVE walk (tag, tid) AS ("
-            "SELECT * FROM ({firsts}) AS s "
-            "UNION SELECT x.tag, x.tid FROM walk w CROSS JOIN LATERAL ({steps}) AS x(tag, tid)) "
-            "{reads}"
+            "WITH RECURSIVE walk (tag, tid) AS (SELECT * FROM ({firsts}) AS s{recursion}) {reads}"
         ).format(
             firsts=sql.SQL(" UNION ALL ").join(firsts),
-            steps=sql.SQL(" UNION ALL ").join(walk_steps),
+            recursion=recursion,
             reads=sql.SQL(" UNION ALL ").join(reads),
         )
         leaves = list(by_leaf)
@@ -235,8 +238,10 @@ class PostgresRows:
             return expr, params
         other, other_params = self._find(find.otherwise)
         return (
-            sql.SQL("(SELECT CASE WHEN cardinality(f.a) > 0 THEN f.a ELSE {} END "
-                    "FROM (SELECT {} AS a OFFSET 0) AS f)").format(other, expr),
+            sql.SQL(
+                "(SELECT CASE WHEN cardinality(f.a) > 0 THEN f.a ELSE {} END "
+                "FROM (SELECT {} AS a OFFSET 0) AS f)"
+            ).format(other, expr),
             [*other_params, *params],
         )
 
