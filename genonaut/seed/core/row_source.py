@@ -121,7 +121,9 @@ KEY_ORDER = Order()
 class Find:
     """Rows of one table matching every filter, not among `exclude` (identities), in `order`,
     up to `limit` (None: all of them, in no particular order when `order` is None). When
-    none match, the rows of `otherwise` instead."""
+    none match, the rows of `otherwise` instead. With `only_if_short`, asked only when the
+    request at that position of the same batch came back with fewer rows than its limit
+    (else no rows)."""
 
     projection: Projection
     filters: tuple[Filter, ...]
@@ -129,6 +131,7 @@ class Find:
     limit: int | None = None
     exclude: frozenset[Key] = frozenset()
     otherwise: Find | None = None
+    only_if_short: int | None = None
 
 
 @dataclass(frozen=True)

@@ -156,21 +156,35 @@ class Planner:
         return Selection(self.picks, self.order, dropped)
 
     def _choose(self, leaf: TableName) -> None:
+        """Steps 1 to 3 for one table. Steps 1, 2 and 3 are asked in one batch: the rows of
+        step 2 only if step 1 comes up short, each list up to the whole want, so that the
+        rows step 1 took can be struck from it afterwards (`_fresh`); coverage rows for every
+        relation no chosen row sets yet (`_cover`)."""
         if leaf not in self.nonempty:
             return
         pick = self.picks[leaf]
         proj = pick.projection
         want = self.rules.limit(leaf) - sum(1 for r in pick.rows.values() if r.origin != INCLUDE)
+        usable = [fk for fk in proj.relations if self._is_constrainable(fk, leaf)]
+        sats = {fk.name: self._satisfied(fk) for fk in usable}
+        asks: list[Find] = []
+        per_reference: list[Find] = []
         if want > 0:
-            usable = [fk for fk in proj.relations if self._is_constrainable(fk, leaf)]
-            sats = {fk.name: self._satisfied(fk) for fk in usable}
             # 1. Every reference points at a row already chosen: no closure needed.
-            short = want - self._take(leaf, list(sats.values()), KEY_ORDER, want)
+            asks.append(self._query(leaf, list(sats.values()), KEY_ORDER, want))
+            if usable:
+                per_reference, unmet = self._candidates(leaf, usable, sats, want)
+                asks += [replace(q, only_if_short=0) for q in (*per_reference, unmet)]
+        covers = self._cover_queries(leaf, usable)
+        answers = self.source.find([*asks, *(q for _, q in covers)])
+        if want > 0:
+            short = want - self._add(leaf, answers[0], LIMIT)
             if short > 0 and usable:
                 # 2. Too few: rows that need new parents, the fewest first, within a budget.
-                self._top_up(leaf, usable, sats, short)
+                count = len(per_reference)
+                self._top_up(leaf, answers[1 : 1 + count], answers[1 + count], short)
             if not pick.rows:
-                # 3. Even the cheapest rows need more new parents than the budget allows: one
+                # Even the cheapest rows need more new parents than the budget allows: one
                 # reference satisfied, grouped by the others' values so that the rows share
                 # few new parents.
                 for fk in usable:
@@ -178,29 +192,23 @@ class Planner:
                     if self._take(leaf, [sats[fk.name]], _grouped(others), want):
                         break
             if not pick.rows:
-                # 4. Anything, grouped by references, and the parents come along.
+                # Anything, grouped by references, and the parents come along.
                 grouped = _grouped([c for f in proj.relations for c in f.columns])
                 self._take(leaf, [], grouped, want)
-        self._cover(leaf)
+        # 3. One row for each optional relation no chosen row sets.
+        self._cover(leaf, covers, answers[len(asks) :])
 
-    def _top_up(
-        self, leaf: TableName, usable: list[ForeignKey], sats: dict[str, Filter], short: int
-    ) -> None:
-        """Rows whose references are not all chosen yet, those that need the fewest new parents
-        first, while the parents they pull in stay within twice the table's limit.
-
-        The candidates are, per reference, the rows that satisfy all the others, ordered by it
-        so that rows sharing the new parent come together (one query per reference, all asked
-        at once); when those run out, rows that satisfy none, those leaving optional references
-        unset first. A table with one reference (an extension table whose primary key is its
-        foreign key) has only the second kind.
-        """
-        # Twice the limit: enough for rows that need two new parents each (a link table whose
-        # rows reference rows far down the key order on both sides).
-        budget = 2 * self.rules.limit(leaf)
-        pulled: set[_Need] = set()
-        queries: list[Find] = []
-        if len(usable) > 1:  # with one, step 1 already took every row that satisfies it
+    def _candidates(
+        self, leaf: TableName, usable: list[ForeignKey], sats: dict[str, Filter], want: int
+    ) -> tuple[list[Find], Find]:
+        """The queries of step 2 (see `_top_up`): per reference, the rows that satisfy all the
+        others, ordered by it so that rows sharing the new parent come together; and rows
+        that satisfy none, those leaving optional references unset or pointing at chosen rows
+        first (a mandatory reference fails in every one of them). A table with one reference
+        (an extension table whose primary key is its foreign key) has only the second kind:
+        step 1 already took every row that satisfies it."""
+        per_reference: list[Find] = []
+        if len(usable) > 1:
             for fk in usable:
                 others = [f for f in usable if f is not fk]
                 filters = [sats[f.name] for f in others]
@@ -209,18 +217,38 @@ class Planner:
                     if anchor is None:
                         continue
                     filters.append(anchor)
-                queries.append(self._query(leaf, filters, _grouped(fk.columns), short))
-        found = [row for rows in self.source.find(queries) for row in rows] if queries else []
+                per_reference.append(self._query(leaf, filters, _grouped(fk.columns), want))
+        table = self.picks[leaf].projection.table
+        columns = tuple(dict.fromkeys(c for f in usable for c in f.columns))
+        optional = tuple(sats[f.name].condition for f in usable if _is_optional(f, table))
+        unmet = self._query(leaf, [], Order(grouped=columns, unmet=optional), want)
+        return per_reference, unmet
+
+    def _top_up(
+        self,
+        leaf: TableName,
+        per_reference: Sequence[list[FoundRow]],
+        unmet: list[FoundRow],
+        short: int,
+    ) -> None:
+        """Rows whose references are not all chosen yet, those that need the fewest new parents
+        first, while the parents they pull in stay within twice the table's limit: first the
+        candidates per reference, then, when those run out, rows that satisfy none."""
+        # Twice the limit: enough for rows that need two new parents each (a link table whose
+        # rows reference rows far down the key order on both sides).
+        budget = 2 * self.rules.limit(leaf)
+        pulled: set[_Need] = set()
+        found = [row for rows in per_reference for row in self._fresh(leaf, rows, short)]
         short -= self._add(leaf, self._cheapest(leaf, found, short, budget, pulled), LIMIT)
         if short > 0 and len(pulled) < budget:
-            # Rows that satisfy no reference: those leaving optional ones unset or pointing at
-            # chosen rows first (a mandatory reference fails in every one of them).
-            proj = self.picks[leaf].projection
-            columns = tuple(dict.fromkeys(c for f in usable for c in f.columns))
-            optional = tuple(sats[f.name].condition for f in usable if _is_optional(f, proj.table))
-            order = Order(grouped=columns, unmet=optional)
-            found = self._find(leaf, [], order, short)
+            found = self._fresh(leaf, unmet, short)
             self._add(leaf, self._cheapest(leaf, found, short, budget, pulled), LIMIT)
+
+    def _fresh(self, leaf: TableName, rows: list[FoundRow], count: int) -> list[FoundRow]:
+        """The first `count` of `rows` not chosen yet. A list read before some rows were taken,
+        with room for them, gives what reading it afterwards, up to `count`, gives."""
+        chosen = self.picks[leaf].rows
+        return [row for row in rows if row.ident not in chosen][:count]
 
     def _cheapest(
         self,
@@ -352,13 +380,12 @@ class Planner:
             added += 1
         return added
 
-    def _cover(self, leaf: TableName) -> None:
-        """One row for each optional relation that has data but no row in the seed yet. They
-        count against the limit: the last rows chosen by it make room for them."""
+    def _cover_queries(self, leaf: TableName, usable: list[ForeignKey]) -> list[tuple[int, Find]]:
+        """For each optional relation no chosen row sets: the first row by key that sets it
+        and satisfies the other references, or else the first that sets it."""
         pick = self.picks[leaf]
         proj = pick.projection
-        usable = [fk for fk in proj.relations if self._is_constrainable(fk, leaf)]
-        wanted: list[tuple[int, Find]] = []
+        queries: list[tuple[int, Find]] = []
         for index, fk in enumerate(proj.relations):
             if any(r.refs[index] is not None for r in pick.rows.values()):
                 continue
@@ -369,14 +396,21 @@ class Planner:
             query = self._query(leaf, [set_here, *others], KEY_ORDER, 1)
             if others:
                 query = replace(query, otherwise=self._query(leaf, [set_here], KEY_ORDER, 1))
-            wanted.append((index, query))
-        if not wanted:
-            return
-        # Asked together: a row found for one relation that another's row already covers is
-        # that very row (it sets the relation), so taking them in turn gives the same rows.
+            queries.append((index, query))
+        return queries
+
+    def _cover(
+        self, leaf: TableName, queries: list[tuple[int, Find]], answers: Sequence[list[FoundRow]]
+    ) -> None:
+        """One row for each optional relation that has data but no row in the seed yet. They
+        count against the limit: the last rows chosen by it make room for them.
+
+        The rows were read before steps 1 and 2 took theirs: a row read for a relation that
+        a row taken since sets is not needed, and one that no taken row sets is the row that
+        reading now would give (it is the first match, and no taken row is a match)."""
+        pick = self.picks[leaf]
         covering: set[Key] = set()
-        answers = self.source.find([query for _, query in wanted])
-        for (index, _), found in zip(wanted, answers, strict=True):
+        for (index, _), found in zip(queries, answers, strict=True):
             if any(r.refs[index] is not None for r in pick.rows.values()):
                 continue
             before = set(pick.rows)

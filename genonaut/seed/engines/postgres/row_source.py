@@ -96,14 +96,40 @@ class PostgresRows:
         return {}
 
     def find(self, requests: Sequence[Request]) -> list[list[FoundRow]]:
-        """All requests in one statement, one json array per request."""
+        """All requests in one statement, one json array per request. A request asked only if
+        another came back short reads that one's array; its own subquery runs only then."""
         if not requests:
             return []
         parts = [self._request(r) for r in requests]
-        query = sql.SQL("SELECT {}").format(sql.SQL(", ").join(p for p, _ in parts))
-        answer = self.db.fetch(query, [v for _, values in parts for v in values])[0]
+        firsts = [i for i, r in enumerate(requests) if not _depends(r)]
+        column = {i: sql.Identifier(f"r{n}") for n, i in enumerate(firsts)}
+        columns: list[sql.Composable] = []
+        params: list[Any] = []
+        for i, request in enumerate(requests):
+            if isinstance(request, Find) and request.only_if_short is not None:
+                after = requests[request.only_if_short]
+                if not isinstance(after, Find) or after.limit is None or _depends(after):
+                    raise ValueError(f"request {i} waits on one without a limit")
+                expr, values = parts[i]
+                columns.append(
+                    sql.SQL("CASE WHEN cardinality(b.{}) < {} THEN {} END").format(
+                        column[request.only_if_short], sql.Literal(after.limit), expr
+                    )
+                )
+                params.extend(values)
+            else:
+                columns.append(sql.SQL("b.{}").format(column[i]))
+        inner = sql.SQL(", ").join(
+            sql.SQL("{} AS {}").format(parts[i][0], column[i]) for i in firsts
+        )
+        params.extend(v for i in firsts for v in parts[i][1])
+        # OFFSET 0 keeps each array from being inlined, and so computed, more than once.
+        query = sql.SQL("SELECT {} FROM (SELECT {} OFFSET 0) AS b").format(
+            sql.SQL(", ").join(columns), inner
+        )
+        answer = self.db.fetch(query, params)[0]
         return [
-            [_found(r.projection, record) for record in records]
+            [_found(r.projection, record) for record in records or []]
             for r, records in zip(requests, answer, strict=True)
         ]
 
@@ -300,6 +326,10 @@ class PostgresRows:
     def _referred_types(self, fk: ForeignKey) -> tuple[str, ...]:
         target = self.schema.table(fk.referred_table)
         return tuple(target.column(c).type for c in fk.referred_columns)
+
+
+def _depends(request: Request) -> bool:
+    return isinstance(request, Find) and request.only_if_short is not None
 
 
 def _record(proj: Projection) -> sql.Composable:
