@@ -12,7 +12,6 @@ from genonaut.seed.core.row_source import (
     Condition,
     Find,
     FoundRow,
-    HasKey,
     IsSet,
     Key,
     Not,
@@ -151,8 +150,6 @@ class MemoryRows:
             return self._applies(condition.fk, row)
         if isinstance(condition, RefersTo):
             return tuple(row[c] for c in condition.fk.columns) in condition.keys
-        if isinstance(condition, HasKey):
-            return self._key(proj, position, row, condition.columns) in condition.keys
         if isinstance(condition, Where):
             return self.conditions[condition.text](row)
         if isinstance(condition, Not):

@@ -59,14 +59,6 @@ class RefersTo:
 
 
 @dataclass(frozen=True)
-class HasKey:
-    """The row's own `columns` (or its identity) hold one of `keys`."""
-
-    columns: tuple[str, ...]
-    keys: frozenset[Key]
-
-
-@dataclass(frozen=True)
 class Where:
     """A condition the user wrote (`--where`, `include`, a relation's `when`), passed on as is."""
 
@@ -88,7 +80,7 @@ class AllOf:
     parts: tuple[Condition, ...]
 
 
-Condition = IsSet | RefersTo | HasKey | Where | Not | AnyOf | AllOf
+Condition = IsSet | RefersTo | Where | Not | AnyOf | AllOf
 
 
 @dataclass(frozen=True)

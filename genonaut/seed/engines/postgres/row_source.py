@@ -19,7 +19,6 @@ from genonaut.seed.core.row_source import (
     Condition,
     Find,
     FoundRow,
-    HasKey,
     IsSet,
     Not,
     Order,
@@ -198,7 +197,7 @@ class PostgresRows:
     def _request(self, request: Request) -> Clause:
         if isinstance(request, WalkSelf):
             proj = request.projection
-            start, params = self._condition(proj, request.start)
+            start, params = self._condition(request.start)
             walk = self_walk(
                 proj.table.name,
                 start,
@@ -275,7 +274,7 @@ class PostgresRows:
         clauses: list[sql.Composable] = []
         params: list[Any] = []
         for item in find.filters:
-            clause, values = self._condition(find.projection, item.condition)
+            clause, values = self._condition(item.condition)
             clauses.append(clause)
             params.extend(values)
         if find.exclude:
@@ -286,21 +285,19 @@ class PostgresRows:
         where = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("true")
         return where, params
 
-    def _condition(self, proj: Projection, condition: Condition) -> Clause:
+    def _condition(self, condition: Condition) -> Clause:
         if isinstance(condition, IsSet):
             return applies(condition.fk), []
         if isinstance(condition, RefersTo):
             fk = condition.fk
             return key_in(fk.columns, self._referred_types(fk), condition.keys)
-        if isinstance(condition, HasKey):
-            return key_filter(proj, condition.columns, condition.keys)
         if isinstance(condition, Where):
             return sql.SQL("({})").format(user_sql(condition.text)), []
         if isinstance(condition, Not):
-            clause, params = self._condition(proj, condition.part)
+            clause, params = self._condition(condition.part)
             return sql.SQL("NOT {}").format(clause), params
         joiner = sql.SQL(" OR " if isinstance(condition, AnyOf) else " AND ")
-        parts = [self._condition(proj, part) for part in condition.parts]
+        parts = [self._condition(part) for part in condition.parts]
         return (
             sql.SQL("({})").format(joiner.join(c for c, _ in parts)),
             [v for _, values in parts for v in values],
@@ -315,7 +312,7 @@ class PostgresRows:
         if order.unmet:
             fails = []
             for condition in order.unmet:
-                clause, values = self._condition(proj, condition)
+                clause, values = self._condition(condition)
                 fails.append(sql.SQL("(CASE WHEN {} THEN 0 ELSE 1 END)").format(clause))
                 params.extend(values)
             parts.append(sql.SQL("({})").format(sql.SQL(" + ").join(fails)))
