@@ -174,3 +174,11 @@ def test_a_where_matching_nothing_is_an_error_naming_it() -> None:
 def test_a_condition_the_source_refuses_is_reported_before_any_row_is_read() -> None:
     with pytest.raises(UnknownColumn, match="--where on users"):
         _plan(_blog(), {USERS: _users(2), POSTS: []}, where={USERS: "nosuch = 1"})
+
+
+def test_tables_that_reference_nothing_are_asked_together() -> None:
+    names = [TableName.parse(n) for n in ("a", "b", "c")]
+    schema = Schema(tuple(_table(n, "id") for n in names))
+    selection, source = _plan(schema, {n: _users(5) for n in names}, default_limit=2)
+    assert all(_ids(selection, n) == {1, 2} for n in names)
+    assert source.calls["find"] == 1

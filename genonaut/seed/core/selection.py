@@ -76,6 +76,23 @@ class _Row:
     origin: str
 
 
+@dataclass(frozen=True)
+class _Turn:
+    """What a table's turn asks (see `Planner._turn`) and what it needs to read the answers."""
+
+    leaf: TableName
+    want: int
+    usable: list[ForeignKey]
+    sats: dict[str, Filter]
+    asks: list[Find]
+    per_reference: int
+    covers: list[tuple[int, Find]]
+
+    @property
+    def requests(self) -> list[Find]:
+        return [*self.asks, *(query for _, query in self.covers)]
+
+
 @dataclass
 class TablePick:
     """The rows chosen from one table, by identity, with how each came in."""
@@ -144,9 +161,13 @@ class Planner:
         self.nonempty = self.source.tables_with_rows(list(self.rules.tables))
         for table, condition in self.rules.include:
             self._include(table, condition)
+        ahead = self._ask_ahead()
         for group in self.order:
             for leaf in group:
-                self._choose(leaf)
+                if leaf in self.nonempty:
+                    asked = ahead.pop(leaf, None)
+                    turn, answers = asked or self._ask([self._turn(leaf)])[0]
+                    self._choose(leaf, turn, answers)
                 self._close()
                 self.done.add(leaf)
                 if self.on_table is not None:
@@ -155,17 +176,14 @@ class Planner:
         self._check_not_empty()
         return Selection(self.picks, self.order, dropped)
 
-    def _choose(self, leaf: TableName) -> None:
-        """Steps 1 to 3 for one table. Steps 1, 2 and 3 are asked in one batch: the rows of
-        step 2 only if step 1 comes up short, each list up to the whole want, so that the
-        rows step 1 took can be struck from it afterwards (`_fresh`); coverage rows for every
-        relation no chosen row sets yet (`_cover`)."""
-        if leaf not in self.nonempty:
-            return
+    def _turn(self, leaf: TableName) -> _Turn:
+        """What steps 1 to 3 ask for one table, in one batch: the rows of step 2 only if step
+        1 comes up short, each list up to the whole want, so that the rows step 1 took can be
+        struck from it afterwards (`_fresh`); coverage rows for every relation no chosen row
+        sets yet (`_cover`)."""
         pick = self.picks[leaf]
-        proj = pick.projection
         want = self.rules.limit(leaf) - sum(1 for r in pick.rows.values() if r.origin != INCLUDE)
-        usable = [fk for fk in proj.relations if self._is_constrainable(fk, leaf)]
+        usable = [fk for fk in pick.projection.relations if self._is_constrainable(fk, leaf)]
         sats = {fk.name: self._satisfied(fk) for fk in usable}
         asks: list[Find] = []
         per_reference: list[Find] = []
@@ -176,12 +194,53 @@ class Planner:
                 per_reference, unmet = self._candidates(leaf, usable, sats, want)
                 asks += [replace(q, only_if_short=0) for q in (*per_reference, unmet)]
         covers = self._cover_queries(leaf, usable)
-        answers = self.source.find([*asks, *(q for _, q in covers)])
+        return _Turn(leaf, want, usable, sats, asks, len(per_reference), covers)
+
+    def _ask(self, turns: list[_Turn]) -> list[tuple[_Turn, list[list[FoundRow]]]]:
+        """The requests of several turns in one batch, each turn's answers apart."""
+        requests: list[Find] = []
+        for turn in turns:
+            offset = len(requests)
+            for request in turn.requests:
+                after = request.only_if_short
+                shifted = None if after is None else after + offset
+                requests.append(replace(request, only_if_short=shifted))
+        answers = self.source.find(requests) if requests else []
+        split: list[tuple[_Turn, list[list[FoundRow]]]] = []
+        start = 0
+        for turn in turns:
+            split.append((turn, answers[start : start + len(turn.requests)]))
+            start += len(turn.requests)
+        return split
+
+    def _ask_ahead(self) -> dict[TableName, tuple[_Turn, list[list[FoundRow]]]]:
+        """The turns of tables that reference nothing, asked together before the first turn.
+        Their choice depends on no other table's, and no other's on theirs before their turn:
+        only a table that references one of them comes after it and adds to it by closure."""
+        alone = [
+            leaf
+            for group in self.order
+            if len(group) == 1
+            for leaf in group
+            if leaf in self.nonempty and not self.picks[leaf].projection.relations
+        ]
+        if len(alone) < 2:
+            return {}
+        return {
+            turn.leaf: (turn, found)
+            for turn, found in self._ask([self._turn(leaf) for leaf in alone])
+        }
+
+    def _choose(self, leaf: TableName, turn: _Turn, answers: list[list[FoundRow]]) -> None:
+        """Steps 1 to 3 for one table, from the answers to its turn's requests."""
+        pick = self.picks[leaf]
+        proj = pick.projection
+        want, usable, sats = turn.want, turn.usable, turn.sats
         if want > 0:
             short = want - self._add(leaf, answers[0], LIMIT)
             if short > 0 and usable:
                 # 2. Too few: rows that need new parents, the fewest first, within a budget.
-                count = len(per_reference)
+                count = turn.per_reference
                 self._top_up(leaf, answers[1 : 1 + count], answers[1 + count], short)
             if not pick.rows:
                 # Even the cheapest rows need more new parents than the budget allows: one
@@ -196,7 +255,7 @@ class Planner:
                 grouped = _grouped([c for f in proj.relations for c in f.columns])
                 self._take(leaf, [], grouped, want)
         # 3. One row for each optional relation no chosen row sets.
-        self._cover(leaf, covers, answers[len(asks) :])
+        self._cover(leaf, turn.covers, answers[len(turn.asks) :])
 
     def _candidates(
         self, leaf: TableName, usable: list[ForeignKey], sats: dict[str, Filter], want: int
