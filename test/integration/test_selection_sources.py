@@ -7,9 +7,10 @@ import pytest
 from db_helpers import run_sql
 from memory_rows import MemoryRows, Row
 
+from genonaut.seed.core.picks import Selection
 from genonaut.seed.core.rules import Rules
 from genonaut.seed.core.schema_graph import Schema, TableName
-from genonaut.seed.core.selection import Selection, plan_selection
+from genonaut.seed.core.selection import plan_selection
 from genonaut.seed.engines.postgres.catalog import read_schema
 from genonaut.seed.engines.postgres.connection import session
 from genonaut.seed.engines.postgres.selection import select_rows

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 import pytest
 from memory_rows import MemoryRows, Predicate, Row
 
+from genonaut.seed.core.picks import CLOSURE, INCLUDE, LIMIT, Selection
 from genonaut.seed.core.rules import Rules
 from genonaut.seed.core.schema_graph import Column, ForeignKey, Schema, Table, TableName
-from genonaut.seed.core.selection import CLOSURE, INCLUDE, LIMIT, Selection, plan_selection
+from genonaut.seed.core.selection import plan_selection
 from genonaut.seed.errors import EmptySelection, UnknownColumn
 
 USERS = TableName.parse("users")

@@ -15,7 +15,7 @@ For each table, in dependency order:
 4. every row the chosen rows reference is pulled in, recursively (closure): a table that
    references itself, or a cycle through several tables, in one recursive walk.
 `include` rows come first, with everything that references them, and do not count against
-the limit.
+the limit. What has been chosen so far, and the keys it holds, is kept in `picks.Chosen`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,15 @@ from __future__ import annotations
 import heapq
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
+from genonaut.seed.core.picks import (
+    CLOSURE,
+    INCLUDE,
+    LIMIT,
+    Chosen,
+    Selection,
+)
 from genonaut.seed.core.row_source import (
     KEY_ORDER,
     AllOf,
@@ -37,7 +44,6 @@ from genonaut.seed.core.row_source import (
     Key,
     Not,
     Order,
-    Projection,
     RefersTo,
     Request,
     RowSource,
@@ -63,18 +69,6 @@ log = logging.getLogger(__name__)
 _Need = tuple[TableName, tuple[str, ...], Key]
 OnTable = Callable[[TableName, int], None]
 
-LIMIT = "limit"
-CLOSURE = "closure"
-INCLUDE = "include"
-
-
-@dataclass
-class _Row:
-    ident: Key
-    refs: tuple[Key | None, ...]  # per outgoing relation: the referenced key, None when unset
-    keys: tuple[Key, ...]  # per referred key of this table: this row's values
-    origin: str
-
 
 @dataclass(frozen=True)
 class _Turn:
@@ -93,39 +87,6 @@ class _Turn:
         return [*self.asks, *(query for _, query in self.covers)]
 
 
-@dataclass
-class TablePick:
-    """The rows chosen from one table, by identity, with how each came in."""
-
-    projection: Projection
-    rows: dict[Key, _Row] = field(default_factory=dict)
-
-    def count(self, origin: str) -> int:
-        return sum(1 for r in self.rows.values() if r.origin == origin)
-
-
-@dataclass
-class Selection:
-    picks: dict[TableName, TablePick]
-    order: list[tuple[TableName, ...]]
-    dropped: list[str] = field(default_factory=list)
-
-
-def projection_of(schema: Schema, leaf: TableName) -> Projection:
-    """What the plan reads of `leaf`'s rows."""
-    table = schema.table(leaf)
-    relations = schema.relations_from(leaf)
-    keys = sorted({fk.referred_columns for fk in schema.relations_to(leaf)})
-    identity = table.primary_key or ("ctid",)
-    referred = tuple(_referred_types(schema, fk) for fk in relations)
-    return Projection(table, identity, relations, tuple(keys), referred)
-
-
-def _referred_types(schema: Schema, fk: ForeignKey) -> tuple[str, ...]:
-    target = schema.table(fk.referred_table)
-    return tuple(target.column(c).type for c in fk.referred_columns)
-
-
 class Planner:
     """Chooses the rows of every table; see the module docstring for the rules."""
 
@@ -140,18 +101,12 @@ class Planner:
         self.order = dependency_order(rules.tables, self.edges)
         # Per table, the references a closure walk follows (see `_steps_from`).
         self.steps: dict[TableName, list[Step]] = {}
-        self.picks = {t: TablePick(projection_of(schema, t)) for t in rules.tables}
+        self.chosen = Chosen(schema, rules.tables)
+        self.picks = self.chosen.tables
         self.done: set[TableName] = set()
-        # Referenced keys the source does not have (a virtual relation over untidy data).
-        self.absent: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
         self.nonempty: set[TableName] = set()
-        # Keys of the chosen rows, by (table, columns) for every table a relation may name:
-        # the leaf itself and the partitioned tables above it.
-        self.present: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
         # Rows whose referencing rows `_include` has pulled in.
         self.followed: dict[TableName, set[Key]] = {}
-        # Rows added since their references were last checked.
-        self.unchecked: list[tuple[TableName, _Row]] = []
 
     # -- the plan ---------------------------------------------------------------------------
 
@@ -172,7 +127,7 @@ class Planner:
                 self.done.add(leaf)
                 if self.on_table is not None:
                     self.on_table(leaf, len(self.picks[leaf].rows))
-        dropped = self._drop_dangling()
+        dropped = self.chosen.drop_dangling()
         self._check_not_empty()
         return Selection(self.picks, self.order, dropped)
 
@@ -237,7 +192,7 @@ class Planner:
         proj = pick.projection
         want, usable, sats = turn.want, turn.usable, turn.sats
         if want > 0:
-            short = want - self._add(leaf, answers[0], LIMIT)
+            short = want - self.chosen.add(leaf, answers[0], LIMIT)
             if short > 0 and usable:
                 # 2. Too few: rows that need new parents, the fewest first, within a budget.
                 count = turn.per_reference
@@ -298,10 +253,10 @@ class Planner:
         budget = 2 * self.rules.limit(leaf)
         pulled: set[_Need] = set()
         found = [row for rows in per_reference for row in self._fresh(leaf, rows, short)]
-        short -= self._add(leaf, self._cheapest(leaf, found, short, budget, pulled), LIMIT)
+        short -= self.chosen.add(leaf, self._cheapest(leaf, found, short, budget, pulled), LIMIT)
         if short > 0 and len(pulled) < budget:
             found = self._fresh(leaf, unmet, short)
-            self._add(leaf, self._cheapest(leaf, found, short, budget, pulled), LIMIT)
+            self.chosen.add(leaf, self._cheapest(leaf, found, short, budget, pulled), LIMIT)
 
     def _fresh(self, leaf: TableName, rows: list[FoundRow], count: int) -> list[FoundRow]:
         """The first `count` of `rows` not chosen yet. A list read before some rows were taken,
@@ -363,7 +318,7 @@ class Planner:
             (rel.referred_table, rel.referred_columns, ref)
             for rel, ref in zip(relations, row.refs, strict=True)
             if ref is not None
-            and ref not in self._chosen_keys(rel.referred_table, rel.referred_columns)
+            and ref not in self.chosen.keys_of(rel.referred_table, rel.referred_columns)
         )
 
     def _is_constrainable(self, fk: ForeignKey, leaf: TableName) -> bool:
@@ -372,7 +327,7 @@ class Planner:
 
     def _satisfied(self, fk: ForeignKey) -> Filter:
         """Rows whose reference is unset or points at a row already chosen."""
-        chosen = self._chosen_keys(fk.referred_table, fk.referred_columns)
+        chosen = self.chosen.keys_of(fk.referred_table, fk.referred_columns)
         table = self.schema.table(fk.table)
         if not chosen:
             return Filter(Not(IsSet(fk)))
@@ -383,7 +338,7 @@ class Planner:
 
     def _references_chosen(self, fk: ForeignKey) -> Filter | None:
         """Rows whose reference is set and points at a row already chosen (None if none is)."""
-        chosen = self._chosen_keys(fk.referred_table, fk.referred_columns)
+        chosen = self.chosen.keys_of(fk.referred_table, fk.referred_columns)
         if not chosen:
             return None
         condition: Condition = RefersTo(fk, frozenset(chosen))
@@ -400,15 +355,6 @@ class Planner:
             return None
         return Filter(AnyOf(tuple(f.condition for f in parts)), is_selective=True)
 
-    def _chosen_keys(self, table: TableName, columns: tuple[str, ...]) -> set[Key]:
-        return self.present.get((table, columns), set())
-
-    def _index(self, leaf: TableName, row: _Row) -> None:
-        proj = self.picks[leaf].projection
-        for columns, values in zip(proj.keys, row.keys, strict=True):
-            for owner in self.schema.ancestors(leaf):
-                self.present.setdefault((owner, columns), set()).add(values)
-
     def _query(self, leaf: TableName, filters: list[Filter], order: Order, limit: int) -> Find:
         """Up to `limit` rows of `leaf` matching `--where` and all `filters` that are not
         chosen yet, in `order`."""
@@ -424,20 +370,7 @@ class Planner:
 
     def _take(self, leaf: TableName, filters: list[Filter], order: Order, limit: int) -> int:
         """Add up to `limit` rows matching all `filters` that are not chosen yet."""
-        return self._add(leaf, self._find(leaf, filters, order, limit), LIMIT)
-
-    def _add(self, leaf: TableName, rows: Sequence[FoundRow], origin: str) -> int:
-        pick = self.picks[leaf]
-        added = 0
-        for found in rows:
-            if found.ident in pick.rows:
-                continue
-            row = _Row(found.ident, found.refs, found.keys, origin)
-            pick.rows[found.ident] = row
-            self._index(leaf, row)
-            self.unchecked.append((leaf, row))
-            added += 1
-        return added
+        return self.chosen.add(leaf, self._find(leaf, filters, order, limit), LIMIT)
 
     def _cover_queries(self, leaf: TableName, usable: list[ForeignKey]) -> list[tuple[int, Find]]:
         """For each optional relation no chosen row sets: the first row by key that sets it
@@ -473,29 +406,16 @@ class Planner:
             if any(r.refs[index] is not None for r in pick.rows.values()):
                 continue
             before = set(pick.rows)
-            self._add(leaf, found, LIMIT)
+            self.chosen.add(leaf, found, LIMIT)
             covering |= set(pick.rows) - before
-        self._make_room(leaf, covering)
-
-    def _make_room(self, leaf: TableName, keep: set[Key]) -> None:
-        """Hold the limit after coverage rows came in: drop the last rows the limit chose."""
-        pick = self.picks[leaf]
-        excess = pick.count(LIMIT) - self.rules.limit(leaf)
-        if excess <= 0 or not keep:
-            return
-        chosen = [k for k, r in pick.rows.items() if r.origin == LIMIT and k not in keep]
-        dropped = set(chosen[len(chosen) - min(excess, len(chosen)) :])
-        for key in dropped:
-            del pick.rows[key]
-        self.unchecked = [(t, r) for t, r in self.unchecked if t != leaf or r.ident not in dropped]
-        self._reindex()
+        self.chosen.make_room(leaf, covering, self.rules.limit(leaf))
 
     def _close(self) -> None:
         """Pull in every row that a chosen row references, until nothing is missing: each
         round one walk from the missing keys up every reference it can follow (`_steps_from`),
         so a chain of any depth costs one round."""
         while True:
-            missing = self._missing()
+            missing = self.chosen.missing()
             if not missing:
                 return
             starts = [
@@ -514,35 +434,25 @@ class Planner:
                 [self.picks[leaf].projection for leaf in reached], starts, steps
             )
             for leaf in reached:
-                self._add(leaf, answer.get(leaf, []), CLOSURE)
+                self.chosen.add(leaf, answer.get(leaf, []), CLOSURE)
             for (table, columns), keys in missing.items():
-                self._mark_absent(table, columns, keys)
+                self.chosen.mark_absent(table, columns, keys)
             # A reference the walk followed and still points at no chosen row: the source has
             # no such row (a virtual relation over untidy data). Others wait for the next round.
             followed = {(s.child, s.fk) for s in steps}
             unfound: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
-            for leaf, row in self.unchecked:
+            for leaf, row in self.chosen.unchecked:
                 relations = self.picks[leaf].projection.relations
                 for fk, ref in zip(relations, row.refs, strict=True):
                     target = (fk.referred_table, fk.referred_columns)
                     if (
                         ref is not None
                         and (leaf, fk) in followed
-                        and ref not in self._chosen_keys(*target)
+                        and ref not in self.chosen.keys_of(*target)
                     ):
                         unfound.setdefault(target, set()).add(ref)
             for (table, columns), keys in unfound.items():
-                self._mark_absent(table, columns, keys)
-
-    def _mark_absent(self, table: TableName, columns: tuple[str, ...], keys: set[Key]) -> None:
-        """Of `keys` looked for in `table`'s `columns`, note those no chosen row holds."""
-        present: set[Key] = set()
-        for leaf in self.schema.leaves(table):
-            index = self.picks[leaf].projection.keys.index(columns)
-            present.update(r.keys[index] for r in self.picks[leaf].rows.values())
-        gone = keys - present
-        if gone:
-            self.absent.setdefault((table, columns), set()).update(gone)
+                self.chosen.mark_absent(table, columns, keys)
 
     def _steps_from(self, leaf: TableName) -> list[Step]:
         """The references of `leaf` a walk follows: those to a key unique across the referred
@@ -573,19 +483,6 @@ class Planner:
             and self.schema.table(leaf).partition_of is None
         )
 
-    def _missing(self) -> dict[tuple[TableName, tuple[str, ...]], set[Key]]:
-        """References of the rows added since the last call that point at no chosen row."""
-        missing: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
-        for leaf, row in self.unchecked:
-            for fk, ref in zip(self.picks[leaf].projection.relations, row.refs, strict=True):
-                if ref is None:
-                    continue
-                target = (fk.referred_table, fk.referred_columns)
-                if ref not in self._chosen_keys(*target) and ref not in self.absent.get(target, ()):
-                    missing.setdefault(target, set()).add(ref)
-        self.unchecked.clear()
-        return missing
-
     def _include(self, table: TableName, condition: str) -> None:
         """Rows the user wants, plus everything that references them, recursively."""
         frontier: dict[TableName, set[Key]] = {}
@@ -594,7 +491,7 @@ class Planner:
             Find(self.picks[leaf].projection, (Filter(Where(condition)),)) for leaf in leaves
         ]
         for leaf, matched in zip(leaves, self.source.find(queries), strict=True):
-            self._add(leaf, matched, INCLUDE)
+            self.chosen.add(leaf, matched, INCLUDE)
             frontier[leaf] = self._unfollowed(leaf, matched)
         while any(frontier.values()):
             for parent, new in frontier.items():
@@ -628,7 +525,7 @@ class Planner:
                         asks.append((child, ask))
             answers = self.source.find([ask for _, ask in asks]) if asks else []
             for (child, _), rows in zip(asks, answers, strict=True):
-                self._add(child, rows, INCLUDE)
+                self.chosen.add(child, rows, INCLUDE)
                 next_frontier.setdefault(child, set()).update(self._unfollowed(child, rows))
             frontier = next_frontier
         self._close()
@@ -670,38 +567,6 @@ class Planner:
             f"{origin} on {table}: {condition!r} is not valid SQL there: {message}",
             hint=f"write a condition over the columns of {table}",
         )
-
-    def _drop_dangling(self) -> list[str]:
-        """Remove rows whose reference the source itself cannot satisfy, and say so."""
-        notes: list[str] = []
-        while True:
-            removed = False
-            for leaf, pick in sorted(self.picks.items()):
-                for index, fk in enumerate(pick.projection.relations):
-                    present = self._chosen_keys(fk.referred_table, fk.referred_columns)
-                    bad = [
-                        k
-                        for k, r in pick.rows.items()
-                        if r.refs[index] is not None and r.refs[index] not in present
-                    ]
-                    if not bad:
-                        continue
-                    for k in bad:
-                        del pick.rows[k]
-                    removed = True
-                    self._reindex()
-                    notes.append(
-                        f"{leaf}: left out {len(bad)} row(s) whose {fk.describe()} "
-                        "matches no row in the source"
-                    )
-            if not removed:
-                return notes
-
-    def _reindex(self) -> None:
-        self.present.clear()
-        for leaf, pick in self.picks.items():
-            for row in pick.rows.values():
-                self._index(leaf, row)
 
     def _check_not_empty(self) -> None:
         for leaf, pick in sorted(self.picks.items()):

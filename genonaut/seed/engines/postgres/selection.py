@@ -3,17 +3,10 @@
 
 from __future__ import annotations
 
+from genonaut.seed.core.picks import CLOSURE, INCLUDE, LIMIT, Selection, TablePick
 from genonaut.seed.core.rules import Rules
 from genonaut.seed.core.schema_graph import Schema
-from genonaut.seed.core.selection import (
-    CLOSURE,
-    INCLUDE,
-    LIMIT,
-    OnTable,
-    Selection,
-    TablePick,
-    plan_selection,
-)
+from genonaut.seed.core.selection import OnTable, plan_selection
 from genonaut.seed.engines.postgres.connection import Session
 from genonaut.seed.engines.postgres.row_source import PostgresRows
 
