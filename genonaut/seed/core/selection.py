@@ -12,8 +12,8 @@ For each table, in dependency order:
    that satisfy none; their parents come along;
 3. one row per nullable or conditional relation that is set in the source but not yet in the
    seed, so tests can follow every join;
-4. every row the chosen rows reference is pulled in, recursively (closure): a table that
-   references itself, or a cycle through several tables, in one recursive walk.
+4. every row the chosen rows reference is pulled in, recursively (`closure.Closure`): one
+   walk per round across tables, self-references and cycles.
 `include` rows come first, with everything that references them, and do not count against
 the limit. What has been chosen so far, and the keys it holds, is kept in `picks.Chosen`.
 """
@@ -25,8 +25,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from genonaut.seed.core.closure import Closure
 from genonaut.seed.core.picks import (
-    CLOSURE,
     INCLUDE,
     LIMIT,
     Chosen,
@@ -47,8 +47,6 @@ from genonaut.seed.core.row_source import (
     RefersTo,
     Request,
     RowSource,
-    Start,
-    Step,
     WalkSelf,
     Where,
 )
@@ -99,10 +97,9 @@ class Planner:
         self.on_table = on_table
         self.edges = leaf_edges(schema, rules.tables)
         self.order = dependency_order(rules.tables, self.edges)
-        # Per table, the references a closure walk follows (see `_steps_from`).
-        self.steps: dict[TableName, list[Step]] = {}
         self.chosen = Chosen(schema, rules.tables)
         self.picks = self.chosen.tables
+        self.closure = Closure(source, self.chosen)
         self.done: set[TableName] = set()
         self.nonempty: set[TableName] = set()
         # Rows whose referencing rows `_include` has pulled in.
@@ -123,7 +120,7 @@ class Planner:
                     asked = ahead.pop(leaf, None)
                     turn, answers = asked or self._ask([self._turn(leaf)])[0]
                     self._choose(leaf, turn, answers)
-                self._close()
+                self.closure.close()
                 self.done.add(leaf)
                 if self.on_table is not None:
                     self.on_table(leaf, len(self.picks[leaf].rows))
@@ -410,79 +407,6 @@ class Planner:
             covering |= set(pick.rows) - before
         self.chosen.make_room(leaf, covering, self.rules.limit(leaf))
 
-    def _close(self) -> None:
-        """Pull in every row that a chosen row references, until nothing is missing: each
-        round one walk from the missing keys up every reference it can follow (`_steps_from`),
-        so a chain of any depth costs one round."""
-        while True:
-            missing = self.chosen.missing()
-            if not missing:
-                return
-            starts = [
-                Start(leaf, columns, frozenset(keys))
-                for (table, columns), keys in sorted(missing.items())
-                for leaf in self.schema.leaves(table)
-            ]
-            reached = list(dict.fromkeys(start.leaf for start in starts))
-            steps: list[Step] = []
-            for leaf in reached:  # grows while it is walked
-                for step in self._steps_from(leaf):
-                    steps.append(step)
-                    if step.parent not in reached:
-                        reached.append(step.parent)
-            answer = self.source.walk(
-                [self.picks[leaf].projection for leaf in reached], starts, steps
-            )
-            for leaf in reached:
-                self.chosen.add(leaf, answer.get(leaf, []), CLOSURE)
-            for (table, columns), keys in missing.items():
-                self.chosen.mark_absent(table, columns, keys)
-            # A reference the walk followed and still points at no chosen row: the source has
-            # no such row (a virtual relation over untidy data). Others wait for the next round.
-            followed = {(s.child, s.fk) for s in steps}
-            unfound: dict[tuple[TableName, tuple[str, ...]], set[Key]] = {}
-            for leaf, row in self.chosen.unchecked:
-                relations = self.picks[leaf].projection.relations
-                for fk, ref in zip(relations, row.refs, strict=True):
-                    target = (fk.referred_table, fk.referred_columns)
-                    if (
-                        ref is not None
-                        and (leaf, fk) in followed
-                        and ref not in self.chosen.keys_of(*target)
-                    ):
-                        unfound.setdefault(target, set()).add(ref)
-            for (table, columns), keys in unfound.items():
-                self.chosen.mark_absent(table, columns, keys)
-
-    def _steps_from(self, leaf: TableName) -> list[Step]:
-        """The references of `leaf` a walk follows: those to a key unique across the referred
-        table, and a table's own references to itself without a condition (a tree walked to
-        its root). A walk takes every row a reference matches and goes on past rows already
-        chosen, where a round stops at them; the two agree when a reference matches one row,
-        since a chosen row's parents are chosen too."""
-        if leaf not in self.steps:
-            self.steps[leaf] = [
-                Step(leaf, fk, parent)
-                for fk in self.picks[leaf].projection.relations
-                if self._is_unique_target(fk) or self._is_tree(leaf, fk)
-                for parent in self.schema.leaves(fk.referred_table)
-                if parent in self.picks
-            ]
-        return self.steps[leaf]
-
-    def _is_unique_target(self, fk: ForeignKey) -> bool:
-        if not fk.is_virtual:
-            return True  # the database requires a unique key on the referred columns
-        target = self.schema.table(fk.referred_table)
-        return fk.referred_columns in (target.primary_key, *target.unique_keys)
-
-    def _is_tree(self, leaf: TableName, fk: ForeignKey) -> bool:
-        return (
-            fk.referred_table == leaf
-            and not fk.condition
-            and self.schema.table(leaf).partition_of is None
-        )
-
     def _include(self, table: TableName, condition: str) -> None:
         """Rows the user wants, plus everything that references them, recursively."""
         frontier: dict[TableName, set[Key]] = {}
@@ -528,7 +452,7 @@ class Planner:
                 self.chosen.add(child, rows, INCLUDE)
                 next_frontier.setdefault(child, set()).update(self._unfollowed(child, rows))
             frontier = next_frontier
-        self._close()
+        self.closure.close()
 
     def _unfollowed(self, leaf: TableName, rows: Sequence[FoundRow]) -> set[Key]:
         """The identities of `rows` whose referencing rows no `include` has looked for yet:
