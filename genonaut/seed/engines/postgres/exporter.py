@@ -23,6 +23,7 @@ from genonaut.seed.core.settings import ExportSettings, rules_for, virtual_relat
 from genonaut.seed.core.text_table import format_table
 from genonaut.seed.engines.postgres.catalog import read_schema
 from genonaut.seed.engines.postgres.connection import Session, Tracer, ident, session
+from genonaut.seed.engines.postgres.row_queries import key_filter
 from genonaut.seed.engines.postgres.selection import CLOSURE, INCLUDE, LIMIT, Selection, select_rows
 
 
@@ -121,7 +122,7 @@ def _write(
                 sink.write(header_line(columns))
                 if pick.rows:
                     proj = pick.projection
-                    clause, params = proj.key_filter(proj.identity, pick.rows)
+                    clause, params = key_filter(proj, proj.identity, pick.rows)
                     query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {}").format(
                         sql.SQL(", ").join(sql.Identifier(c) for c in columns),
                         ident(leaf),

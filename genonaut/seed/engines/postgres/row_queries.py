@@ -1,76 +1,66 @@
-"""SQL the row plan reads rows with: what it reads of a row (`Projection`), key filters over
+"""SQL the row plan reads rows with: what it reads of a row (`select_list`), key filters over
 batches of keys, and the recursive walks that follow references in one statement.
 
-Nothing here runs a statement; `selection.py` decides what to ask and runs it.
+Nothing here runs a statement; `row_source.py` puts these together and runs them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from psycopg2 import sql
 
+from genonaut.seed.core.row_source import Key, Projection
 from genonaut.seed.core.schema_graph import ForeignKey, Table, TableName
 from genonaut.seed.engines.postgres.connection import ident
 
-Key = tuple[str | None, ...]
+
+def key_filter(
+    proj: Projection, columns: Sequence[str], keys: Iterable[Key], *, negate: bool = False
+) -> tuple[sql.Composable, list[Any]]:
+    """`key_in` over columns of the projection's table (`ctid` too), cast to their types."""
+    types = ["tid" if c == "ctid" else proj.table.column(c).type for c in columns]
+    return key_in(columns, types, keys, negate=negate)
 
 
-@dataclass(frozen=True)
-class Projection:
-    """What the plan reads of a table's rows: identity, outgoing references, referred keys."""
-
-    table: Table
-    identity: tuple[str, ...]
-    relations: tuple[ForeignKey, ...]
-    keys: tuple[tuple[str, ...], ...]
-    # Per relation, the types of the referred columns: a reference is read in its parent's
-    # type, so that an int column pointing at a numeric(10,2) key reads '1.00', as the key does.
-    referred_types: tuple[tuple[str, ...], ...] = ()
-
-    def key_filter(
-        self, columns: Sequence[str], keys: Iterable[Key], *, negate: bool = False
-    ) -> tuple[sql.Composable, list[Any]]:
-        """`key_in` over columns of this table (`ctid` too), cast to their types."""
-        types = ["tid" if c == "ctid" else self.table.column(c).type for c in columns]
-        return key_in(columns, types, keys, negate=negate)
-
-    def select_list(self) -> sql.Composable:
-        parts: list[sql.Composable] = [
-            sql.SQL("ARRAY[{}]").format(sql.SQL(", ").join(as_text(c) for c in self.identity))
-        ]
-        referred = self.referred_types or tuple(() for _ in self.relations)
-        for fk, types in zip(self.relations, referred, strict=True):
-            own = [self.table.column(c).type for c in fk.columns]
-            parts.append(
-                sql.SQL("CASE WHEN {} THEN ARRAY[{}] END").format(
-                    applies(fk),
-                    sql.SQL(", ").join(
-                        as_text(c, None if not types or t == o else t)
-                        for c, o, t in zip(fk.columns, own, types or own, strict=True)
-                    ),
-                )
+def select_list(proj: Projection) -> sql.Composable:
+    """What the plan reads of a row: identity, each reference, each referred key, as text arrays."""
+    parts: list[sql.Composable] = [
+        sql.SQL("ARRAY[{}]").format(sql.SQL(", ").join(as_text(c) for c in proj.identity))
+    ]
+    referred = proj.referred_types or tuple(() for _ in proj.relations)
+    for fk, types in zip(proj.relations, referred, strict=True):
+        own = [proj.table.column(c).type for c in fk.columns]
+        parts.append(
+            sql.SQL("CASE WHEN {} THEN ARRAY[{}] END").format(
+                applies(fk),
+                sql.SQL(", ").join(
+                    as_text(c, None if not types or t == o else t)
+                    for c, o, t in zip(fk.columns, own, types or own, strict=True)
+                ),
             )
-        for key in self.keys:
-            parts.append(sql.SQL("ARRAY[{}]").format(sql.SQL(", ").join(as_text(c) for c in key)))
-        return sql.SQL(", ").join(parts)
-
-    def order_by(self) -> sql.Composable:
-        """Primary-key order. A table without one is ordered by all its columns (as text where
-        unsortable), those of its first index first, so the planner can walk that index."""
-        if self.table.primary_key:
-            return sql.SQL(", ").join(sql.Identifier(c) for c in self.table.primary_key)
-        sortable = {c.name for c in self.table.columns if c.is_sortable}
-        lead = next((i for i in self.table.indexes if sortable.issuperset(i)), ())
-        columns = [*lead, *(c.name for c in self.table.columns if c.name not in lead)]
-        return sql.SQL(", ").join(
-            sql.Identifier(name)
-            if name in sortable
-            else sql.SQL('{}::text COLLATE "C"').format(sql.Identifier(name))
-            for name in columns
         )
+    for key in proj.keys:
+        parts.append(sql.SQL("ARRAY[{}]").format(sql.SQL(", ").join(as_text(c) for c in key)))
+    return sql.SQL(", ").join(parts)
+
+
+def order_by(proj: Projection) -> sql.Composable:
+    """Primary-key order. A table without one is ordered by all its columns (as text where
+    unsortable), those of its first index first, so the planner can walk that index."""
+    table = proj.table
+    if table.primary_key:
+        return sql.SQL(", ").join(sql.Identifier(c) for c in table.primary_key)
+    sortable = {c.name for c in table.columns if c.is_sortable}
+    lead = next((i for i in table.indexes if sortable.issuperset(i)), ())
+    columns = [*lead, *(c.name for c in table.columns if c.name not in lead)]
+    return sql.SQL(", ").join(
+        sql.Identifier(name)
+        if name in sortable
+        else sql.SQL('{}::text COLLATE "C"').format(sql.Identifier(name))
+        for name in columns
+    )
 
 
 def user_sql(text: str) -> sql.Composable:
@@ -125,16 +115,6 @@ def sort_key(key: Key) -> tuple[str, ...]:
     return tuple("" if v is None else v for v in key)
 
 
-@dataclass(frozen=True)
-class Filter:
-    """A condition on a table's rows. A selective one (`column = ANY(few keys)` on a NOT NULL
-    column) matches few rows through an index, so the plan should start from it."""
-
-    clause: sql.Composable
-    params: list[Any]
-    is_selective: bool = False
-
-
 def relation_step(
     child: TableName,
     child_table: Table,
@@ -175,17 +155,17 @@ def relation_step(
 
 
 def self_walk(
-    proj: Projection,
     leaf: TableName,
     start: sql.Composable,
+    select: sql.Composable,
     *,
     carry: tuple[tuple[str, ...], ...],
     match: tuple[str, ...],
 ) -> sql.Composable:
-    """Rows matching `start`, then rows whose `match` columns equal one of the `carry`
-    column lists of rows found, recursively: up self-references (carry each reference,
-    match the key) or down one (carry the key, match the reference). Rows are followed by
-    ctid, which has the equality that UNION needs where json columns have none."""
+    """`select` of the rows matching `start`, then of rows whose `match` columns equal one of
+    the `carry` column lists of rows found, recursively: up self-references (carry each
+    reference, match the key) or down one (carry the key, match the reference). Rows are
+    followed by ctid, which has the equality that UNION needs where json columns have none."""
     width = len(match)
     slots = [sql.Identifier(f"k{i}") for i in range(width)]
     names = sorted({c for columns in carry for c in columns})
@@ -221,5 +201,5 @@ def self_walk(
         match=sql.SQL(", ").join(sql.Identifier("n", c) for c in match),
         found=sql.SQL(", ").join(sql.SQL("w.{}").format(k) for k in slots),
         next_values=values("x", lambda c: sql.Identifier("n", c)),
-        select=proj.select_list(),
+        select=select,
     )
