@@ -261,9 +261,9 @@ class TemplateServer:
             try:
                 build(self.url(building))
                 self._run(
-                    sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(
-                        sql.Identifier(building)
-                    )
+                    sql.SQL(
+                        "ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"
+                    ).format(sql.Identifier(building))
                 )
                 self._run(
                     sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
