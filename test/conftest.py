@@ -27,6 +27,9 @@ from genonaut.db.utils import to_libpq_dsn
 from genonaut.seed.pytest_plugin import TemplateServer
 from genonaut.seed.pytest_plugin.sources import SchemaSource
 
+# pytester runs throwaway projects for the seed plugin's own tests.
+pytest_plugins = ["pytester"]
+
 DEMO_SCALE = 0.001
 DATASETS = Path(__file__).resolve().parent / "datasets"
 

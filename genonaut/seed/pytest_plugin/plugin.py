@@ -19,7 +19,7 @@ import psycopg2.extensions
 import pytest
 
 from genonaut.seed.core.settings import DEFAULT_OUTPUT_DIR
-from genonaut.seed.engines.postgres.connection import redact, to_libpq_dsn
+from genonaut.seed.engines.postgres.connection import to_libpq_dsn
 from genonaut.seed.errors import SeedError
 
 from .sources import (
@@ -31,7 +31,14 @@ from .sources import (
     template_key,
     template_name,
 )
-from .templates import STRATEGIES, Template, TemplateError, TemplateServer, database_of
+from .templates import (
+    STRATEGIES,
+    Template,
+    TemplateError,
+    TemplateServer,
+    database_of,
+    shown,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -169,7 +176,7 @@ def pytest_runtest_makereport(
     if copies and report.failed and state is not None and state.settings.keep_failed:
         if not item.stash.get(_KEEP, False):
             item.stash[_KEEP] = True
-            report.sections.append((KEPT_SECTION, "\n".join(redact(u) for u in copies)))
+            report.sections.append((KEPT_SECTION, "\n".join(shown(u) for u in copies)))
     return report
 
 

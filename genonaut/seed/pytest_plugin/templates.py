@@ -72,6 +72,19 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + quote(name), parts.query, ""))
 
 
+def shown(url: str) -> str:
+    """`url` for messages: its password, if any, hidden.
+
+    >>> shown("postgresql://app:s3cret@db/t1")
+    'postgresql://app:***@db/t1'
+    """
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
 def database_of(url: str) -> str:
     """The database name in `url`, '' when it names none."""
     return urlsplit(url).path.lstrip("/")
@@ -97,12 +110,15 @@ def _pid_alive(pid: int) -> bool:
 class TemplateServer:
     """The maintenance database of one server, through which templates are built and copied."""
 
-    def __init__(self, admin_url: str, *, strategy: str = "auto") -> None:
+    def __init__(
+        self, admin_url: str, *, strategy: str = "auto", busy_wait: float = BUSY_WAIT_SECONDS
+    ) -> None:
         if strategy not in STRATEGIES:
             raise TemplateError(
                 f"unknown copy strategy {strategy!r}", hint=f"use one of {', '.join(STRATEGIES)}"
             )
         self.admin_url = admin_url
+        self.busy_wait = busy_wait
         self._conn = self._connect(admin_url)
         self.major = self._conn.server_version // 10000
         self.strategy = self._choose_strategy(strategy)
@@ -173,7 +189,7 @@ class TemplateServer:
             if self.strategy:
                 clause += sql.SQL(" STRATEGY {}").format(sql.SQL(self.strategy))
         statement = sql.SQL("CREATE DATABASE {}{}").format(sql.Identifier(name), clause)
-        deadline = time.monotonic() + BUSY_WAIT_SECONDS
+        deadline = time.monotonic() + self.busy_wait
         while True:
             try:
                 self._run(statement)
@@ -224,9 +240,11 @@ class TemplateServer:
 
     def mark(self, name: str, kind: str) -> None:
         """Change the kind recorded in a database's comment (a kept copy, say)."""
+        record = dict(self.made_here()).get(name, {})
+        record["kind"] = kind
         self._run(
             sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                sql.Identifier(name), sql.Literal(_comment(kind))
+                sql.Identifier(name), sql.Literal(json.dumps(record, sort_keys=True))
             )
         )
 
