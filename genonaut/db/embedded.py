@@ -83,7 +83,7 @@ class EmbeddedServer:
         # The wheel's URI carries an empty password ("postgres:@"), which messages would show
         # as "***"; trust authentication needs none.
         netloc = parts.netloc.replace(":@", "@", 1)
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+        return str(urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")))
 
     @property
     def bin_dir(self) -> Path:

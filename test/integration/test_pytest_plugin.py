@@ -8,7 +8,6 @@ session's server; the plugin comes from the package's `pytest11` entry point alo
 from __future__ import annotations
 
 import json
-import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -177,8 +176,11 @@ def test_two_xdist_workers_build_the_template_once(project: Project) -> None:
     assert len(notes) == 6
     assert len({n["name"] for n in notes}) == 1
     # Each worker's session asked for the template; exactly one built it.
-    built_by = {p.name.split("-")[2] for p in project.out.glob("*.json")
-                if json.loads(p.read_text())["built"]}
+    built_by = {
+        p.name.split("-")[2]
+        for p in project.out.glob("*.json")
+        if json.loads(p.read_text())["built"]
+    }
     assert len(built_by) == 1
 
 
@@ -211,14 +213,14 @@ def test_a_failing_tests_database_is_kept_and_its_url_printed(project: Project) 
     result = project.pytester.runpytest_subprocess()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*seeded databases kept*", "test_failing.py::test_fails: *"])
-    line = next(
-        ln for ln in result.stdout.lines if ln.startswith("test_failing.py::test_fails: ")
-    )
+    line = next(ln for ln in result.stdout.lines if ln.startswith("test_failing.py::test_fails: "))
     url = line.split(": ", 1)[1]
     kept = [n for n, r in project.databases().items() if r["kind"] == "kept"]
     assert len(kept) == 1
     assert f"/{kept[0]}" in url
-    rows = run_sql(with_database(project.admin_url, kept[0]), "SELECT name FROM authors WHERE id = 999")
+    rows = run_sql(
+        with_database(project.admin_url, kept[0]), "SELECT name FROM authors WHERE id = 999"
+    )
     assert rows == [("left for inspection",)]
 
 
@@ -243,7 +245,7 @@ def test_leftovers_of_a_killed_run_are_collected(project: Project) -> None:
     )
     killed = project.pytester.runpytest_subprocess("test_killed.py")
     assert killed.ret != 0
-    left = {n: r["kind"] for n, r in project.databases().items() if r["kind"] != "template"}
+    left = {n: str(r["kind"]) for n, r in project.databases().items() if r["kind"] != "template"}
     assert sorted(left.values()) == ["copy", "tx"]
     assert any((project.out / "url").read_text().split("?")[0].endswith(n) for n in left)
     _template_test(project)

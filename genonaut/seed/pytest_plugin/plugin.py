@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import psycopg2
 import psycopg2.extensions
@@ -155,12 +155,10 @@ def read_settings(config: pytest.Config) -> PluginSettings:
     )
 
 
-def _fail(exc: SeedError, context: str = "") -> pytest.fail.Exception:
+def _fail(exc: SeedError, context: str = "") -> NoReturn:
+    """Fail the fixture with the error's message and hint, without a traceback."""
     hint = f"\nHint: {exc.hint}" if exc.hint else ""
-    try:
-        pytest.fail(f"{context}{exc.message}{hint}", pytrace=False)
-    except pytest.fail.Exception as failure:
-        return failure
+    pytest.fail(f"{context}{exc.message}{hint}", pytrace=False)
 
 
 # -- Hooks -----------------------------------------------------------------------------------
@@ -169,14 +167,14 @@ def _fail(exc: SeedError, context: str = "") -> pytest.fail.Exception:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Iterator[None] | Any:
-    report: pytest.TestReport = yield
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     copies = item.stash.get(_COPIES, [])
     state = item.config.stash.get(_STATE, None)
-    if copies and report.failed and state is not None and state.settings.keep_failed:
-        if not item.stash.get(_KEEP, False):
-            item.stash[_KEEP] = True
-            report.sections.append((KEPT_SECTION, "\n".join(shown(u) for u in copies)))
+    keep = state is not None and state.settings.keep_failed
+    if copies and report.failed and keep and not item.stash.get(_KEEP, False):
+        item.stash[_KEEP] = True
+        report.sections.append((KEPT_SECTION, "\n".join(shown(u) for u in copies)))
     return report
 
 
@@ -236,7 +234,7 @@ def seed_server(request: pytest.FixtureRequest) -> Iterator[TemplateServer]:
     except SeedError as exc:
         if stop is not None:
             stop()
-        raise _fail(exc) from exc
+        _fail(exc)
     yield state.server
     state.server.close()
     if stop is not None:
@@ -248,7 +246,7 @@ def _state(config: pytest.Config) -> _State:
         try:
             config.stash[_STATE] = _State(read_settings(config))
         except SeedError as exc:
-            raise _fail(exc, "seed plugin settings: ") from exc
+            _fail(exc, "seed plugin settings: ")
     return config.stash[_STATE]
 
 
@@ -305,7 +303,7 @@ def seed_template(request: pytest.FixtureRequest, seed_server: TemplateServer) -
             fixtures=str(settings.fixtures),
         )
     except SeedError as exc:
-        raise _fail(exc, f"cannot build the seed template from {settings.fixtures}: ") from exc
+        _fail(exc, f"cannot build the seed template from {settings.fixtures}: ")
     return state.template
 
 
@@ -315,7 +313,7 @@ def _fresh_copy(
     try:
         url = server.copy(template)
     except SeedError as exc:
-        raise _fail(exc) from exc
+        _fail(exc)
     request.node.stash.setdefault(_COPIES, []).append(url)
     yield url
     if request.node.stash.get(_KEEP, False):
@@ -446,6 +444,6 @@ def _layer_template(
             base=base.key,
         )
     except SeedError as exc:
-        raise _fail(exc, f"cannot build seed layer {layer!r}: ") from exc
+        _fail(exc, f"cannot build seed layer {layer!r}: ")
     state.layers[layer] = built
     return built

@@ -183,7 +183,7 @@ class TemplateServer:
             self._run("SELECT pg_advisory_unlock(%s)", (lock_id,))
 
     def _create(self, name: str, comment: str, template: str | None = None) -> None:
-        clause = sql.SQL("")
+        clause: sql.Composable = sql.SQL("")
         if template is not None:
             clause = sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
             if self.strategy:
@@ -256,7 +256,7 @@ class TemplateServer:
         *,
         key: str,
         family: str,
-        build: Callable[[str], None],
+        build: Callable[[str], object],
         from_template: str | None = None,
         **extra: Any,
     ) -> Template:
