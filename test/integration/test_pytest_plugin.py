@@ -8,6 +8,7 @@ session's server; the plugin comes from the package's `pytest11` entry point alo
 from __future__ import annotations
 
 import json
+import re
 import sys
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from import_fixtures import SCHEMA, seed_rows, write_fixture
 from genonaut.seed.pytest_plugin import TemplateBusy, TemplateServer
 from genonaut.seed.pytest_plugin.templates import with_database
 
+REPO = Path(__file__).resolve().parents[2]
 NOTE = """
 import json, os
 from pathlib import Path
@@ -364,4 +366,26 @@ def test_a_template_held_open_is_named(pg_admin_url: str) -> None:
     finally:
         holder.close()
         server.drop(name)
+        server.close()
+
+
+def test_the_examples_in_docs_testing_md_run(
+    pytester: pytest.Pytester, pg_admin_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (REPO / "docs" / "testing.md").read_text()
+    examples = [b for b in re.findall(r"```python\n(.*?)```", text, re.DOTALL) if "def test_" in b]
+    assert len(examples) == 3
+    for number, example in enumerate(examples):
+        pytester.makepyfile(**{f"test_example_{number}": example})
+    monkeypatch.setenv("GENONAUT_TEST_DATABASE_URL", pg_admin_url)
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    fixtures = REPO / "test" / "db" / "input" / "rdbms_init_from_demo"
+    result = pytester.runpytest_subprocess("--seed-fixtures", str(fixtures))
+    result.assert_outcomes(passed=3)
+    server = TemplateServer(pg_admin_url)
+    try:  # the layer's template is this test's own
+        for name, record in server.made_here():
+            if str(record.get("family", "")).endswith(":banned"):
+                server.drop(name)
+    finally:
         server.close()
