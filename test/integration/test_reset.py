@@ -33,7 +33,8 @@ def test_reset_restores_edited_deleted_and_added_rows(app_db_url: str) -> None:
     seeded = _snapshot(app_db_url)
     run_sql(
         app_db_url,
-        "UPDATE users SET username = 'edited' WHERE id = (SELECT id FROM users ORDER BY id LIMIT 1);"
+        "UPDATE users SET username = 'edited' "
+        "WHERE id = (SELECT id FROM users ORDER BY id LIMIT 1);"
         "DELETE FROM tag_ratings WHERE ctid = (SELECT min(ctid) FROM tag_ratings);"
         "INSERT INTO tags (id, name) VALUES (gen_random_uuid(), 'added by a test')",
     )
