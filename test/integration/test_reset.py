@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import invoke_assert_code
 from db_helpers import run_sql
-from import_fixtures import write_fixture
+from import_fixtures import Spec, write_fixture
 
 from genonaut.seed.core.settings import DEFAULT_OUTPUT_DIR
 from genonaut.seed.engines.postgres.loader import RESET_HINT, import_seed
@@ -84,7 +84,7 @@ def test_a_missing_row_in_a_changed_target_points_at_reset(
         "CREATE TABLE parent (id int PRIMARY KEY, code text UNIQUE NOT NULL);"
         "CREATE TABLE child (id int PRIMARY KEY, code text REFERENCES parent (code))",
     )
-    spec = {
+    spec: Spec = {
         "parent": (("id", "code"), [("1", "a")]),
         "child": (("id", "code"), [("1", "a")]),
     }
