@@ -28,52 +28,52 @@ def _snapshot(url: str) -> list[tuple[object, ...]]:
     )
 
 
-def test_reset_restores_edited_deleted_and_added_rows(app_db_url: str) -> None:
-    import_seed(SEED, app_db_url)
-    seeded = _snapshot(app_db_url)
+def test_reset_restores_edited_deleted_and_added_rows(seeded_db: str) -> None:
+    # seeded_db: a copy of the plugin's template, which holds the committed seed
+    seeded = _snapshot(seeded_db)
     run_sql(
-        app_db_url,
+        seeded_db,
         "UPDATE users SET username = 'edited' "
         "WHERE id = (SELECT id FROM users ORDER BY id LIMIT 1);"
         "DELETE FROM tag_ratings WHERE ctid = (SELECT min(ctid) FROM tag_ratings);"
         "INSERT INTO tags (id, name) VALUES (gen_random_uuid(), 'added by a test')",
     )
-    assert _snapshot(app_db_url) != seeded
-    changed = {s.table.name for s in seed_state(SEED, app_db_url) if not s.is_seed}
+    assert _snapshot(seeded_db) != seeded
+    changed = {s.table.name for s in seed_state(SEED, seeded_db) if not s.is_seed}
     assert changed == {"users", "tags", "tag_ratings"}
 
-    out = invoke_assert_code(0, SCRIPT, "--database-url", app_db_url, "--reset").stdout
+    out = invoke_assert_code(0, SCRIPT, "--database-url", seeded_db, "--reset").stdout
     assert "verify: OK" in out
     # The tables that differed are listed with what differed.
     assert "3 of 28 tables differed from the seed" in out
     assert "tag_ratings" in out and "users" in out
-    assert _snapshot(app_db_url) == seeded
-    assert all(s.is_seed for s in seed_state(SEED, app_db_url))
+    assert _snapshot(seeded_db) == seeded
+    assert all(s.is_seed for s in seed_state(SEED, seeded_db))
 
     # A second run finds the seed and writes nothing.
-    before = run_sql(app_db_url, "SELECT sum(n_tup_ins + n_tup_del) FROM pg_stat_user_tables")
-    out = invoke_assert_code(0, SCRIPT, "--database-url", app_db_url, "--reset").stdout
+    before = run_sql(seeded_db, "SELECT sum(n_tup_ins + n_tup_del) FROM pg_stat_user_tables")
+    out = invoke_assert_code(0, SCRIPT, "--database-url", seeded_db, "--reset").stdout
     assert "already holds exactly the seed" in out and "nothing changed" in out
-    assert reset_to_seed(SEED, app_db_url).changed is False
-    after = run_sql(app_db_url, "SELECT sum(n_tup_ins + n_tup_del) FROM pg_stat_user_tables")
+    assert reset_to_seed(SEED, seeded_db).changed is False
+    after = run_sql(seeded_db, "SELECT sum(n_tup_ins + n_tup_del) FROM pg_stat_user_tables")
     assert after == before
 
 
-def test_reset_names_referencing_tables_and_asks_for_cascade(app_db_url: str) -> None:
-    import_seed(SEED, app_db_url)
+def test_reset_names_referencing_tables_and_asks_for_cascade(seeded_db: str) -> None:
+    # seeded_db: a copy of the plugin's template, which holds the committed seed
     run_sql(
-        app_db_url,
+        seeded_db,
         "CREATE TABLE app_notes (id int PRIMARY KEY, user_id uuid REFERENCES users);"
         "INSERT INTO app_notes SELECT 1, id FROM users ORDER BY id LIMIT 1;"
         "DELETE FROM user_notifications",
     )
-    err = invoke_assert_code(2, SCRIPT, "--database-url", app_db_url, "--reset").stderr
+    err = invoke_assert_code(2, SCRIPT, "--database-url", seeded_db, "--reset").stderr
     assert "app_notes" in err and "--cascade" in err
-    assert run_sql(app_db_url, "SELECT count(*) FROM app_notes") == [(1,)]
+    assert run_sql(seeded_db, "SELECT count(*) FROM app_notes") == [(1,)]
 
-    invoke_assert_code(0, SCRIPT, "--database-url", app_db_url, "--reset", "--cascade")
-    assert run_sql(app_db_url, "SELECT count(*) FROM app_notes") == [(0,)]
-    assert all(s.is_seed for s in seed_state(SEED, app_db_url))
+    invoke_assert_code(0, SCRIPT, "--database-url", seeded_db, "--reset", "--cascade")
+    assert run_sql(seeded_db, "SELECT count(*) FROM app_notes") == [(0,)]
+    assert all(s.is_seed for s in seed_state(SEED, seeded_db))
 
 
 def test_a_missing_row_in_a_changed_target_points_at_reset(
