@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import os
 import shutil
+import socket
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -69,11 +71,45 @@ def _with_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
+# The comment on every database these fixtures make: a killed run's are dropped next time.
+_MADE_BY = "genonaut test/conftest.py"
+
+
 @pytest.fixture(scope="session")
 def pg_admin_url(seed_server: TemplateServer) -> str:
     """The maintenance database of the test server: GENONAUT_TEST_DATABASE_URL's server, else
-    the embedded one the seed plugin starts for the session."""
+    the embedded one the seed plugin starts for the session (its data outlives the session)."""
+    _drop_leftovers(seed_server.admin_url)
     return seed_server.admin_url
+
+
+def _drop_leftovers(admin: str) -> None:
+    """Drop the databases of earlier runs on this host whose process is gone."""
+    conn = psycopg2.connect(to_libpq_dsn(admin))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+                "WHERE shobj_description(oid, 'pg_database') LIKE %s",
+                (f"{_MADE_BY} %",),
+            )
+            rows = cur.fetchall()
+    finally:
+        conn.close()
+    for name, comment in rows:
+        host, pid = comment.removeprefix(f"{_MADE_BY} ").rsplit(":", 1)
+        if host == socket.gethostname() and not _alive(int(pid)):
+            _drop(admin, name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +142,8 @@ def _create(admin: str, prefix: str, template: str | None = None) -> str:
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     clause = f' TEMPLATE "{template}"' if template else ""
     _admin(admin, f'CREATE DATABASE "{name}"{clause}')
+    mark = f"{_MADE_BY} {socket.gethostname()}:{os.getpid()}"
+    _admin(admin, f"COMMENT ON DATABASE \"{name}\" IS '{mark}'")
     return name
 
 

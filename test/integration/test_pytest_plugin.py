@@ -1,8 +1,10 @@
 """The seed plugin as a project that installs the package sees it, run with pytest's `pytester`.
 
 Each test writes a throwaway project (a small schema file, a fixture directory whose rows carry
-a fresh nonce, so its template is its own) and runs pytest on it in a subprocess against this
-session's server; the plugin comes from the package's `pytest11` entry point alone.
+a fresh nonce, so its template is its own) and runs pytest on it against this session's server;
+the plugin comes from the package's `pytest11` entry point alone. Runs that need a process of
+their own (a fresh interpreter, xdist, two at once, a kill) are subprocesses; the rest run in
+this process, which is quicker.
 """
 
 from __future__ import annotations
@@ -16,12 +18,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy.dialects.postgresql.psycopg2
+import sqlalchemy.orm
 from db_helpers import run_sql
 from import_fixtures import SCHEMA, seed_rows, write_fixture
 
+import genonaut.db.init_db
+import genonaut.seed.engines.postgres.loader
+import genonaut.seed.engines.postgres.verify
 from genonaut.seed.pytest_plugin import TemplateBusy, TemplateServer
 from genonaut.seed.pytest_plugin.templates import with_database
 
+# In-process runs drop the modules they imported afterwards, and SQLAlchemy warns when its
+# dialects register again: what the inner runs import is imported here, once, and kept.
+PRELOADED = (
+    sqlalchemy.dialects.postgresql.psycopg2,
+    sqlalchemy.orm,
+    genonaut.db.init_db,
+    genonaut.seed.engines.postgres.loader,
+    genonaut.seed.engines.postgres.verify,
+)
 REPO = Path(__file__).resolve().parents[2]
 NOTE = """
 import json, os
@@ -150,7 +166,7 @@ def test_unchanged_seed_is_reused_a_changed_one_rebuilt(project: Project) -> Non
             path = project.root / "schema.sql"
             path.write_text(path.read_text() + "\nCREATE TABLE extra (id int);\n")
         project.clear_notes()
-        project.pytester.runpytest_subprocess().assert_outcomes(passed=1)
+        project.pytester.runpytest().assert_outcomes(passed=1)
         (note,) = project.notes()
         names.append(note["name"])
         assert note["built"] is (change != "again"), change
@@ -212,7 +228,7 @@ def test_fails(seeded_conn):
 
 def test_a_failing_tests_database_is_kept_and_its_url_printed(project: Project) -> None:
     project.pytester.makepyfile(test_failing=FAILING)
-    result = project.pytester.runpytest_subprocess()
+    result = project.pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*seeded databases kept*", "test_failing.py::test_fails: *"])
     line = next(ln for ln in result.stdout.lines if ln.startswith("test_failing.py::test_fails: "))
@@ -228,7 +244,7 @@ def test_a_failing_tests_database_is_kept_and_its_url_printed(project: Project) 
 
 def test_a_failing_tests_database_is_dropped_when_asked(project: Project) -> None:
     project.pytester.makepyfile(test_failing=FAILING)
-    result = project.pytester.runpytest_subprocess("--seed-drop-failed")
+    result = project.pytester.runpytest("--seed-drop-failed")
     result.assert_outcomes(failed=1)
     assert "seeded databases kept" not in result.stdout.str()
     assert [r["kind"] for r in project.databases().values()] == ["template"]
@@ -281,7 +297,7 @@ def test_one_tests_writes_are_never_seen_by_another(project: Project) -> None:
             assert count(seeded_tx, "likes") == 100
         """
     )
-    project.pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=4)
+    project.pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=4)
 
 
 def test_a_module_adds_a_layer_built_once(project: Project) -> None:
@@ -316,7 +332,7 @@ def test_a_module_adds_a_layer_built_once(project: Project) -> None:
             assert names(seeded_db) == []
         """
     )
-    project.pytester.runpytest_subprocess().assert_outcomes(passed=4)
+    project.pytester.runpytest().assert_outcomes(passed=4)
     kinds = sorted(str(r["kind"]) for r in project.databases().values())
     assert kinds == ["template", "template"]  # the seed and its layer; every copy dropped
 
@@ -326,11 +342,11 @@ def test_clear_errors(project: Project, pg_admin_url: str) -> None:
     # A fixture file that does not load: the importer's file:line message.
     path = project.root / "seed" / "books.tsv"
     path.write_text(path.read_text().replace("\t31\n", "\tthirty-one\n", 1))
-    result = project.pytester.runpytest_subprocess()
+    result = project.pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*cannot build the seed template from*books.tsv*line 2*"])
     # No server where the URL points.
-    result = project.pytester.runpytest_subprocess(
+    result = project.pytester.runpytest(
         "--seed-database-url", "postgresql://postgres@127.0.0.1:9/postgres"
     )
     result.assert_outcomes(errors=1)
@@ -340,7 +356,7 @@ def test_clear_errors(project: Project, pg_admin_url: str) -> None:
     run_sql(pg_admin_url, f"CREATE ROLE {role} LOGIN")
     try:
         url = pg_admin_url.replace("postgres@", f"{role}@", 1)
-        result = project.pytester.runpytest_subprocess("--seed-database-url", url)
+        result = project.pytester.runpytest("--seed-database-url", url)
         result.assert_outcomes(errors=1)
         result.stdout.fnmatch_lines([f"*role '{role}' may not create databases*", "*CREATEDB*"])
     finally:
@@ -380,7 +396,7 @@ def test_the_examples_in_docs_testing_md_run(
     monkeypatch.setenv("GENONAUT_TEST_DATABASE_URL", pg_admin_url)
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
     fixtures = REPO / "test" / "db" / "input" / "rdbms_init_from_demo"
-    result = pytester.runpytest_subprocess("--seed-fixtures", str(fixtures))
+    result = pytester.runpytest("--seed-fixtures", str(fixtures))
     result.assert_outcomes(passed=3)
     server = TemplateServer(pg_admin_url)
     try:  # the layer's template is this test's own
