@@ -295,9 +295,13 @@ def test_one_tests_writes_are_never_seen_by_another(project: Project) -> None:
 
         def test_4_reads_in_tx(seeded_tx):
             assert count(seeded_tx, "likes") == 100
+
+        def test_5_copies_by_the_strategy_asked_for(seed_server):
+            assert seed_server.strategy == "WAL_LOG"
         """
     )
-    project.pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=4)
+    result = project.pytester.runpytest("-p", "no:randomly", "--seed-copy-strategy", "wal_log")
+    result.assert_outcomes(passed=5)
 
 
 def test_a_module_adds_a_layer_built_once(project: Project) -> None:
