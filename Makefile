@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create env/python_venv and install the project with its dev tools
 
 test: $(STAMP) ## Run the tests (a real PostgreSQL: GENONAUT_TEST_DATABASE_URL, or an embedded one)
-	$(PY) -m pytest test --ignore=test/datasets
+	$(PY) -m pytest test --ignore=test/datasets $(ARGS)
 
 test-datasets: $(STAMP) ## Run the tests on the public sample databases in DATASETS_DIR
 	DATASETS_DIR=$(DATASETS_DIR) $(PY) -m pytest test/datasets
