@@ -10,8 +10,10 @@ this process, which is quicker.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -409,3 +411,25 @@ def test_the_examples_in_docs_testing_md_run(
                 server.drop(name)
     finally:
         server.close()
+
+
+def test_the_embedded_server_runs_without_durability_in_ram() -> None:
+    from genonaut.db.embedded import NO_DURABILITY, EmbeddedServer, scratch_root
+
+    shm = Path("/dev/shm")
+    in_ram = shm.is_dir() and os.access(shm, os.W_OK | os.X_OK)
+    assert scratch_root() == (shm if in_ram else Path(tempfile.gettempdir()))
+    with (
+        tempfile.TemporaryDirectory(prefix="genonaut-test-", dir=scratch_root()) as scratch,
+        EmbeddedServer(Path(scratch) / "data", keep_data=False, durable=False) as server,
+    ):
+        names = tuple(NO_DURABILITY)
+        rows = run_sql(
+            server.admin_url,
+            "SELECT name, setting FROM pg_settings WHERE name = ANY(%s) "
+            "UNION ALL SELECT 'data_directory', current_setting('data_directory')",
+            (list(names),),
+        )
+        settings = dict(rows)
+        assert {k: settings[k] for k in names} == NO_DURABILITY
+        assert Path(str(settings["data_directory"])).is_relative_to(scratch_root())
