@@ -14,7 +14,7 @@ SEED := genonaut.db.demo.seed_data_gen
 .DEFAULT_GOAL := help
 .PHONY: help install test test-datasets test-mariadb lint format demo init-demo init-test \
 	generate-demo-data bench export-demo-seed import-demo-seed-to-test \
-	refresh-test-seed-from-demo check-demo-seed clean
+	refresh-test-seed-from-demo check-demo-seed clean reset-test-db
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-30s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create env/python_venv and install the project with its dev tools
 
 test: $(STAMP) ## Run the tests (a real PostgreSQL: GENONAUT_TEST_DATABASE_URL, or an embedded one)
-	$(PY) -m pytest test --ignore=test/datasets --ignore=test/mariadb
+	$(PY) -m pytest test --ignore=test/datasets --ignore=test/mariadb $(ARGS)
 
 test-datasets: $(STAMP) ## Run the tests on the public sample databases in DATASETS_DIR, and the larger damage and kill runs
 	DATASETS_DIR=$(DATASETS_DIR) GENONAUT_DAMAGE_CASES=3000 GENONAUT_KILL_CASES=40 $(PY) -m pytest test/datasets test/damage
@@ -58,14 +58,18 @@ init-test: $(STAMP) ## Create the test database and its schema if missing
 generate-demo-data: $(STAMP) ## Fill the demo database with demo data (SCALE=0.01; 1.0 is full size)
 	$(PY) -m $(SEED) --env-target demo --scale $(SCALE) $(ARGS)
 
-bench: $(STAMP) ## Benchmark export and import at scales 0.1, 0.3 and 1.0 (bench/results/)
+bench: $(STAMP) ## Benchmark export and import at scales 0.1, 0.3 and 1.0, and the pytest plugin (bench/results/)
 	$(PY) bench/run_bench.py $(ARGS)
+	$(PY) bench/plugin_bench.py
 
 export-demo-seed: $(STAMP) ## Export the demo database's seed into test/db/input/rdbms_init_from_demo/
 	$(PY) -m $(SEED).export_seed_from_demo $(ARGS)
 
 import-demo-seed-to-test: $(STAMP) ## Load test/db/input/rdbms_init_from_demo/ into the test database
 	$(PY) -m $(SEED).import_seed_to_test $(ARGS)
+
+reset-test-db: $(STAMP) ## Put the test database back to exactly the committed seed (ARGS=--cascade)
+	$(PY) -m $(SEED).import_seed_to_test --reset $(ARGS)
 
 refresh-test-seed-from-demo: $(STAMP) ## Export the seed, then import it (EXPORT_ARGS, IMPORT_ARGS)
 	$(PY) -m $(SEED).export_seed_from_demo $(EXPORT_ARGS)

@@ -1,15 +1,22 @@
 """Shared fixtures: a real PostgreSQL (GENONAUT_TEST_DATABASE_URL, or an embedded one) and a
 fresh database per test.
 
+The server is the seed plugin's (genonaut.seed.pytest_plugin): the embedded one runs without
+fsync on /dev/shm and keeps its data between sessions, so the templates below (the app's
+schema, the demo data) and the seed template are built once and reused while their sources
+are unchanged. Tests that need the committed seed use the plugin's `seeded_db` / `seeded_tx`.
+
 The sample-database suite under test/datasets/ runs only when named (`make test-datasets`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import os
 import shutil
+import socket
 import subprocess
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +26,11 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from genonaut.db.utils import to_libpq_dsn
+from genonaut.seed.pytest_plugin import TemplateServer
+from genonaut.seed.pytest_plugin.sources import SchemaSource
+
+# pytester runs throwaway projects for the seed plugin's own tests.
+pytest_plugins = ["pytester"]
 
 DEMO_SCALE = 0.001
 DATASETS = Path(__file__).resolve().parent / "datasets"
@@ -59,21 +71,45 @@ def _with_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def pg_admin_url() -> Iterator[str]:
-    """The maintenance database of the test server: GENONAUT_TEST_DATABASE_URL's server, else
-    an embedded one started for the session."""
-    configured = os.environ.get("GENONAUT_TEST_DATABASE_URL")
-    if configured:
-        yield _with_database(configured, make_url(configured).database or "postgres")
-        return
-    from genonaut.db.embedded import EmbeddedServer
+# The comment on every database these fixtures make: a killed run's are dropped next time.
+_MADE_BY = "genonaut test/conftest.py"
 
-    with (
-        tempfile.TemporaryDirectory(prefix="genonaut-pg-") as scratch,
-        EmbeddedServer(Path(scratch) / "data", keep_data=False) as server,
-    ):
-        yield server.admin_url
+
+@pytest.fixture(scope="session")
+def pg_admin_url(seed_server: TemplateServer) -> str:
+    """The maintenance database of the test server: GENONAUT_TEST_DATABASE_URL's server, else
+    the embedded one the seed plugin starts for the session (its data outlives the session)."""
+    _drop_leftovers(seed_server.admin_url)
+    return seed_server.admin_url
+
+
+def _drop_leftovers(admin: str) -> None:
+    """Drop the databases of earlier runs on this host whose process is gone."""
+    conn = psycopg2.connect(to_libpq_dsn(admin))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+                "WHERE shobj_description(oid, 'pg_database') LIKE %s",
+                (f"{_MADE_BY} %",),
+            )
+            rows = cur.fetchall()
+    finally:
+        conn.close()
+    for name, comment in rows:
+        host, pid = comment.removeprefix(f"{_MADE_BY} ").rsplit(":", 1)
+        if host == socket.gethostname() and not _alive(int(pid)):
+            _drop(admin, name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +142,8 @@ def _create(admin: str, prefix: str, template: str | None = None) -> str:
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     clause = f' TEMPLATE "{template}"' if template else ""
     _admin(admin, f'CREATE DATABASE "{name}"{clause}')
+    mark = f"{_MADE_BY} {socket.gethostname()}:{os.getpid()}"
+    _admin(admin, f"COMMENT ON DATABASE \"{name}\" IS '{mark}'")
     return name
 
 
@@ -134,15 +172,24 @@ def empty_db_url(make_database: Callable[..., str]) -> str:
     return make_database()
 
 
+def _key(*parts: bytes) -> str:
+    hashed = hashlib.sha256()
+    for part in parts:
+        hashed.update(len(part).to_bytes(8, "big") + part)
+    return hashed.hexdigest()
+
+
 @pytest.fixture(scope="session")
-def app_db_template(pg_admin_url: str) -> Iterator[str]:
-    """A database with the app's schema, to copy from."""
+def app_db_template(seed_server: TemplateServer) -> str:
+    """A sealed database with the app's schema, to copy from; rebuilt when genonaut/db/
+    changes."""
     from genonaut.db.init_db import create_schema
 
-    name = _create(pg_admin_url, "app_template")
-    create_schema(_with_database(pg_admin_url, name))
-    yield name
-    _drop(pg_admin_url, name)
+    key = _key(b"app", SchemaSource.parse("app", Path()).digest(), bytes([seed_server.major]))
+    seed_server.collect(family="genonaut-test-app", current={key})
+    return seed_server.ensure_template(
+        f"gnseed_app_{key[:20]}", key=key, family="genonaut-test-app", build=create_schema
+    ).name
 
 
 @pytest.fixture
@@ -152,19 +199,32 @@ def app_db_url(make_database: Callable[..., str], app_db_template: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def demo_db_template(pg_admin_url: str, app_db_template: str) -> Iterator[str]:
-    """A database with the app's schema and demo data at a small scale; copy it to write."""
-    from genonaut.db.demo.seed_data_gen.demo_data import generate_demo_data
+def demo_db_template(seed_server: TemplateServer, app_db_template: str) -> str:
+    """A sealed database with the app's schema and demo data at a small scale; copy it to
+    write. Rebuilt when the schema or the generator changes."""
+    from genonaut.db.demo.seed_data_gen import demo_data
 
-    name = _create(pg_admin_url, "demo_template", app_db_template)
-    url = _with_database(pg_admin_url, name)
-    generate_demo_data(url, DEMO_SCALE)
-    _admin(url, "VACUUM ANALYZE")
-    yield name
-    _drop(pg_admin_url, name)
+    source = inspect.getsource(demo_data).encode()
+    key = _key(app_db_template.encode(), source, str(DEMO_SCALE).encode())
+    seed_server.collect(family="genonaut-test-demo", current={key})
+
+    def build(url: str) -> None:
+        demo_data.generate_demo_data(url, DEMO_SCALE)
+        _admin(url, "VACUUM ANALYZE")
+
+    return seed_server.ensure_template(
+        f"gnseed_demo_{key[:20]}",
+        key=key,
+        family="genonaut-test-demo",
+        build=build,
+        from_template=app_db_template,
+    ).name
 
 
 @pytest.fixture(scope="session")
-def demo_db_url(pg_admin_url: str, demo_db_template: str) -> str:
-    """The demo database itself: read it, never write to it."""
-    return _with_database(pg_admin_url, demo_db_template)
+def demo_db_url(pg_admin_url: str, demo_db_template: str) -> Iterator[str]:
+    """A copy of the demo database shared by the session: read it, never write to it (the
+    template itself takes no connections)."""
+    name = _create(pg_admin_url, "demo", demo_db_template)
+    yield _with_database(pg_admin_url, name)
+    _drop(pg_admin_url, name)

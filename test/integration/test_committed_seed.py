@@ -36,25 +36,25 @@ def test_committed_fixtures_load_verify_and_load_again(app_db_url: str) -> None:
     assert import_seed(SEED, app_db_url).inserted == 0
 
 
-def test_the_app_can_insert_after_the_seed(app_db_url: str) -> None:
-    import_seed(SEED, app_db_url, truncate_first=True)
-    (user_id,) = run_sql(app_db_url, "SELECT id FROM users ORDER BY id LIMIT 1")[0]
+def test_the_app_can_insert_after_the_seed(seeded_db: str) -> None:
+    # The plugin's template holds the committed seed, loaded and verified once per session.
+    (user_id,) = run_sql(seeded_db, "SELECT id FROM users ORDER BY id LIMIT 1")[0]
     (job_id,) = run_sql(
-        app_db_url,
+        seeded_db,
         "INSERT INTO generation_jobs (user_id) VALUES (%s) RETURNING id",
         (user_id,),
     )[0]
     assert (
         job_id
-        > run_sql(app_db_url, "SELECT max(id) FROM generation_jobs WHERE id <> %s", (job_id,))[0][0]
+        > run_sql(seeded_db, "SELECT max(id) FROM generation_jobs WHERE id <> %s", (job_id,))[0][0]
     )
     (content_id,) = run_sql(
-        app_db_url,
+        seeded_db,
         "INSERT INTO content_items_all (source_type, creator_id, title) "
         "VALUES ('auto', %s, 'new') RETURNING id",
         (user_id,),
     )[0]
     (largest,) = run_sql(
-        app_db_url, "SELECT max(id) FROM content_items_all WHERE id <> %s", (content_id,)
+        seeded_db, "SELECT max(id) FROM content_items_all WHERE id <> %s", (content_id,)
     )[0]
     assert content_id > largest

@@ -23,6 +23,7 @@ WORKFLOW = {
     "export-demo-seed",
     "import-demo-seed-to-test",
     "refresh-test-seed-from-demo",
+    "reset-test-db",
     "check-demo-seed",
     "clean",
 }

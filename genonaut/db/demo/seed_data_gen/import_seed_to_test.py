@@ -20,6 +20,7 @@ from genonaut.seed.cli import (
 )
 from genonaut.seed.core.settings import DEFAULT_OUTPUT_DIR
 from genonaut.seed.engines.postgres.loader import TableResult, import_seed
+from genonaut.seed.engines.postgres.reset import reset_to_seed
 from genonaut.seed.engines.postgres.verify import verify_seed
 from genonaut.seed.errors import SeedError
 
@@ -54,9 +55,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="empty the loaded tables first, in the same transaction (RESTART IDENTITY)",
     )
     parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="put the seeded tables back to exactly the fixtures (empty, restart identities, "
+        "load, verify); does nothing when they already match",
+    )
+    parser.add_argument(
         "--cascade",
         action="store_true",
-        help="with --truncate-first: also empty the tables that reference them",
+        help="with --truncate-first or --reset: also empty the tables that reference them",
     )
     parser.add_argument(
         "--disable-triggers",
@@ -73,8 +80,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add_output_flags(parser)
     args = parser.parse_args(argv)
-    if args.cascade and not args.truncate_first:
-        parser.error("--cascade only applies with --truncate-first")
+    if args.cascade and not (args.truncate_first or args.reset):
+        parser.error("--cascade only applies with --truncate-first or --reset")
+    if args.reset and (args.truncate_first or args.tables or args.verify_only):
+        parser.error(
+            "--reset resets every seeded table: drop --truncate-first, --tables and --verify-only"
+        )
     if args.verify_only and args.truncate_first:
         parser.error("--verify-only loads nothing: drop --truncate-first")
     return args
@@ -94,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     input_dir = args.input_dir or repo_root() / DEFAULT_OUTPUT_DIR
     try:
         url = database_url_of(args)
+        if args.reset:
+            reset = reset_to_seed(input_dir, url, cascade=args.cascade, tracer=tracer)
+            print(reset.as_text())
+            return 0 if reset.ok else 1
         if not args.verify_only:
             report = import_seed(
                 input_dir,

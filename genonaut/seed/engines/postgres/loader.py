@@ -76,6 +76,14 @@ PRIVILEGE_HINT = (
     "TRUNCATE: grant them, or import as the tables' owner"
 )
 
+MISSING_ROW_HINT = (
+    "load the referenced table too (it may be missing from --tables), or re-export the fixtures"
+)
+RESET_HINT = (
+    "the target already held other rows, changed since the seed was loaded: put it back to "
+    "the seed with make reset-test-db (import_seed_to_test --reset)"
+)
+
 
 # -- Loading -------------------------------------------------------------------------------
 
@@ -182,6 +190,9 @@ def import_seed(
             # before COMMIT: a sequence the role does not own moves outside the transaction.
             report.sequences = advance_sequences(db, schema, [*stages, *report.truncated])
             db.conn.commit()
+        except LoadFailed as exc:
+            _point_at_reset(exc, report)
+            raise
         except psycopg2.Error as exc:
             raise _database_error(exc) from exc
         finally:
@@ -191,6 +202,13 @@ def import_seed(
         report.statements = db.statements
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _point_at_reset(exc: LoadFailed, report: ImportReport) -> None:
+    """A missing referenced row in a target that held seed rows already means the target was
+    changed: resetting it, not loading more tables, is the way out."""
+    if exc.hint == MISSING_ROW_HINT and any(t.already_there for t in report.tables):
+        exc.hint = RESET_HINT
 
 
 def check_deferred(db: Session, files: dict[TableName, FixtureFile]) -> None:
@@ -435,8 +453,7 @@ def _rejected(
     if isinstance(exc, psycopg2.errors.ForeignKeyViolation):
         return LoadFailed(
             f"{where}: a row references a missing row: {exc.diag.message_detail} {constraint}",
-            hint="load the referenced table too (it may be missing from --tables), "
-            "or re-export the fixtures",
+            hint=MISSING_ROW_HINT,
         )
     return _failed(exc, tables, files)
 
