@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TextIO
 
 from genonaut.seed.engines.postgres.connection import Tracer
 from genonaut.seed.errors import SeedError
@@ -63,3 +64,51 @@ def fail(exc: SeedError) -> int:
     if exc.hint:
         print(f"Hint: {exc.hint}", file=sys.stderr)
     return exc.exit_code
+
+
+INTERRUPTED = 130  # what a shell reports for a process ended by SIGINT (128 + 2)
+
+
+def interrupted(what_was_kept: str) -> int:
+    """One line on stderr instead of a KeyboardInterrupt traceback; exit code 130."""
+    print(f"interrupted: {what_was_kept}", file=sys.stderr, flush=True)
+    return INTERRUPTED
+
+
+class Progress:
+    """Progress on stderr. On a terminal, one line per phase, rewritten in place as tables go
+    by; in a log (not a terminal), one line per table; with --verbosity quiet, nothing.
+
+    Example: `p = Progress(args); p.update("import", "3/28 public.users: 424 rows"); p.end()`.
+    """
+
+    def __init__(self, args: argparse.Namespace, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = args.verbosity != "quiet"
+        self.live = self.enabled and self.stream.isatty()
+        self._phase: str | None = None
+
+    def update(self, phase: str, text: str, *, log: bool = True) -> None:
+        """Show `phase: text`; `log=False` keeps the line off a log (a terminal still sees it)."""
+        if not self.enabled:
+            return
+        if self.live:
+            if self._phase not in (None, phase):
+                self.stream.write("\n")
+            self.stream.write(f"\r\033[K{phase}: {text}")
+            self._phase = phase
+        elif log:
+            self.stream.write(f"  {phase}: {text}\n")
+        self.stream.flush()
+
+    def end(self) -> None:
+        """Close the live line, so that what follows starts on a line of its own."""
+        if self.live and self._phase is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+        self._phase = None
+
+
+def show_report(args: argparse.Namespace, table: str, result_line: str) -> None:
+    """The summary table (it ends with the one-line result) on stdout; quiet: that line only."""
+    print(result_line if args.verbosity == "quiet" else table)

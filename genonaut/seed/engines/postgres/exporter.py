@@ -65,11 +65,14 @@ class ExportReport:
             f"{sum(t.source_estimate for t in self.tables):,}",
         )
         lines = format_table(("table", "rows", "closure", "include", "source (est.)"), rows, total)
-        lines.append(
+        lines.append(self.result_line())
+        return "\n".join(lines + self.notes)
+
+    def result_line(self) -> str:
+        return (
             f"{len(self.tables)} tables, {self.rows} rows ({self.closure_rows} added by closure) "
             f"in {self.seconds:.2f}s with {self.statements} statements -> {self.output_dir}"
         )
-        return "\n".join(lines + self.notes)
 
 
 def export_seed(
