@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import TextIO
 
 from genonaut.seed.engines.postgres.connection import Tracer
@@ -48,14 +47,9 @@ def tracer_for(args: argparse.Namespace) -> Tracer | None:
     return lambda statement: print(f"SQL: {statement}", file=sys.stderr)
 
 
-def say(args: argparse.Namespace) -> Callable[[str], None]:
-    """A progress printer for stderr that --verbosity quiet silences."""
-
-    def progress(line: str) -> None:
-        if args.verbosity != "quiet":
-            print(line, file=sys.stderr, flush=True)
-
-    return progress
+def say(args: argparse.Namespace) -> Output:
+    """What a script shows on stdout and stderr, as --verbosity and the terminal allow."""
+    return Output(args)
 
 
 def fail(exc: SeedError) -> int:
@@ -69,28 +63,24 @@ def fail(exc: SeedError) -> int:
 INTERRUPTED = 130  # what a shell reports for a process ended by SIGINT (128 + 2)
 
 
-def interrupted(what_was_kept: str) -> int:
-    """One line on stderr instead of a KeyboardInterrupt traceback; exit code 130."""
-    print(f"interrupted: {what_was_kept}", file=sys.stderr, flush=True)
-    return INTERRUPTED
+class Output:
+    """A script's output. Progress goes to stderr: on a terminal one line per phase, rewritten
+    in place as tables go by; in a log (not a terminal) one line per table; with --verbosity
+    quiet, none. The report goes to stdout: a summary table ending in the one-line result, or
+    with quiet that line alone.
 
-
-class Progress:
-    """Progress on stderr. On a terminal, one line per phase, rewritten in place as tables go
-    by; in a log (not a terminal), one line per table; with --verbosity quiet, nothing.
-
-    Example: `p = Progress(args); p.update("import", "3/28 public.users: 424 rows"); p.end()`.
+    Example: `out = say(args); out.update("import", "3/28 users: 424 rows"); out.end()`.
     """
 
     def __init__(self, args: argparse.Namespace, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.enabled = args.verbosity != "quiet"
-        self.live = self.enabled and self.stream.isatty()
+        self.quiet = args.verbosity == "quiet"
+        self.live = not self.quiet and self.stream.isatty()
         self._phase: str | None = None
 
     def update(self, phase: str, text: str, *, log: bool = True) -> None:
-        """Show `phase: text`; `log=False` keeps the line off a log (a terminal still sees it)."""
-        if not self.enabled:
+        """Show `phase: text`; `log=False` keeps the line out of a log (a terminal sees it)."""
+        if self.quiet:
             return
         if self.live:
             if self._phase not in (None, phase):
@@ -101,6 +91,12 @@ class Progress:
             self.stream.write(f"  {phase}: {text}\n")
         self.stream.flush()
 
+    def note(self, line: str) -> None:
+        """A line on stderr unless quiet (after the live line, which it closes)."""
+        self.end()
+        if not self.quiet:
+            print(line, file=self.stream, flush=True)
+
     def end(self) -> None:
         """Close the live line, so that what follows starts on a line of its own."""
         if self.live and self._phase is not None:
@@ -108,7 +104,13 @@ class Progress:
             self.stream.flush()
         self._phase = None
 
+    def report(self, table: str, result_line: str) -> None:
+        """The summary table (it ends with the one-line result) on stdout; quiet: that line."""
+        self.end()
+        print(result_line if self.quiet else table, flush=True)
 
-def show_report(args: argparse.Namespace, table: str, result_line: str) -> None:
-    """The summary table (it ends with the one-line result) on stdout; quiet: that line only."""
-    print(result_line if args.verbosity == "quiet" else table)
+    def interrupted(self, what_was_kept: str) -> int:
+        """One line on stderr instead of a KeyboardInterrupt traceback; exit code 130."""
+        self.end()
+        print(f"interrupted: {what_was_kept}", file=self.stream, flush=True)
+        return INTERRUPTED

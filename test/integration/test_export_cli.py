@@ -16,7 +16,13 @@ SCRIPT = "export_seed_from_demo"
 def test_export_prints_progress_and_a_summary(demo_db_url: str, tmp_path: Path) -> None:
     out = tmp_path / "seed"
     result = invoke_assert_code(0, SCRIPT, "--database-url", demo_db_url, "--output-dir", str(out))
-    assert "  users: " in result.stderr
+    # Not a terminal: one line per table, with the row count the summary gives.
+    progress = result.stderr.splitlines()
+    summary = {line.split()[0]: line.split()[1] for line in result.stdout.splitlines()[2:-3]}
+    assert len(progress) == len(summary) == 28
+    for i, line in enumerate(progress, start=1):
+        table, rows = line.split(": ")[1].split(" ")[1], line.split(": ")[2].split()[0]
+        assert line.startswith(f"  write: {i}/28 ") and summary[table] == rows, line
     assert result.stdout.splitlines()[0].split() == [
         "table",
         "rows",

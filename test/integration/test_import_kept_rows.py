@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from db_helpers import run_sql
-from import_fixtures import write_fixture
+from import_fixtures import Spec, write_fixture
 
 from genonaut.seed.engines.postgres.loader import import_seed
 from genonaut.seed.errors import LoadFailed
@@ -26,14 +26,16 @@ def test_rows_kept_that_differ_are_named_in_the_report(target: str, seed: Path) 
     assert again.pop("authors") == 1 and not any(again.values())
 
 
-def test_a_failure_after_kept_rows_blames_them_not_tables(empty_db_url: str, tmp_path: Path) -> None:
+def test_a_failure_after_kept_rows_blames_them_not_tables(
+    empty_db_url: str, tmp_path: Path
+) -> None:
     run_sql(
         empty_db_url,
         "CREATE TABLE shelves (id int PRIMARY KEY, code text NOT NULL UNIQUE);"
         "CREATE TABLE boxes (id int PRIMARY KEY, shelf_code text REFERENCES shelves (code));"
         "INSERT INTO shelves VALUES (1, 'old-a'), (2, 'old-b')",
     )
-    spec = {
+    spec: Spec = {
         "shelves": (("id", "code"), [("1", "new-a"), ("2", "new-b"), ("3", "new-c")]),
         "boxes": (("id", "shelf_code"), [("1", "new-a"), ("2", "new-c")]),
     }

@@ -16,7 +16,10 @@ def test_an_edited_value_is_named_with_both_values(target: str, seed: Path) -> N
     run_sql(target, "UPDATE authors SET name = 'someone else' WHERE id = 3")
     report = verify_seed(seed, target)
     text = report.as_table()
-    assert "differs: authors id=3: name: fixture 'author 3\\twith tab', database 'someone else'" in text
+    assert (
+        "differs: authors id=3: name: fixture 'author 3\\twith tab', database 'someone else'"
+        in text
+    )
     assert "verify FAILED: 1 problem:" in text
     assert not report.ok
 

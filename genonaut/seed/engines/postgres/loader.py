@@ -258,9 +258,7 @@ def _after_kept_rows(exc: LoadFailed, report: ImportReport) -> LoadFailed:
     kept = [t for t in report.tables if t.differing]
     if not kept:
         return exc
-    named = "; ".join(
-        f"{t.table}: {t.differing} rows (first: {t.first_differing})" for t in kept
-    )
+    named = "; ".join(f"{t.table}: {t.differing} rows (first: {t.first_differing})" for t in kept)
     return LoadFailed(
         f"{exc.message}. Before that, rows already in the target were kept although they "
         f"differ from the fixture's: {named}",
