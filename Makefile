@@ -28,10 +28,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create env/python_venv and install the project with its dev tools
 
 test: $(STAMP) ## Run the tests (a real PostgreSQL: GENONAUT_TEST_DATABASE_URL, or an embedded one)
-	$(PY) -m pytest test --ignore=test/datasets
+	@echo "==> unit and database tests (test/, not test/datasets) on $(if $(GENONAUT_TEST_DATABASE_URL),GENONAUT_TEST_DATABASE_URL,an embedded PostgreSQL); the slowest are listed at the end"
+	$(PY) -m pytest test --ignore=test/datasets --durations=10
 
 test-datasets: $(STAMP) ## Run the tests on the public sample databases in DATASETS_DIR
-	DATASETS_DIR=$(DATASETS_DIR) $(PY) -m pytest test/datasets
+	@test -f $(DATASETS_DIR)/load.sh || { echo "Error: no sample databases in DATASETS_DIR=$(DATASETS_DIR) (it holds no load.sh)" >&2; echo "Hint: name the directory that holds them: make test-datasets DATASETS_DIR=/path/to/datasets (load.sh and a folder per database: pagila, chinook, northwind, hr, adventureworks_schema, musicbrainz_schema; docs/testing.md says where they come from)" >&2; exit 2; }
+	@echo "==> the tools on the sample databases in $(DATASETS_DIR)"
+	DATASETS_DIR=$(DATASETS_DIR) $(PY) -m pytest test/datasets --durations=10
 
 lint: $(STAMP) ## ruff, mypy --strict and the import layering contract
 	$(VENV)/bin/ruff check .
@@ -68,8 +71,8 @@ refresh-test-seed-from-demo: $(STAMP) ## Export the seed, then import it (EXPORT
 	$(PY) -m $(SEED).export_seed_from_demo $(EXPORT_ARGS)
 	$(PY) -m $(SEED).import_seed_to_test $(IMPORT_ARGS)
 
-check-demo-seed: $(STAMP) ## Exit 1 when the committed fixtures no longer match the demo schema
-	$(PY) -m $(SEED).export_seed_from_demo --check $(ARGS)
+check-demo-seed: $(STAMP) ## Fail when the committed fixtures no longer match the demo schema
+	@$(PY) -m $(SEED).export_seed_from_demo --check $(ARGS) || { code=$$?; echo "check-demo-seed: exit $$code ($$( [ $$code = 1 ] && echo stale fixtures || echo error)); make reports 2 either way, CI should run: $(PY) -m $(SEED).export_seed_from_demo --check" >&2; exit $$code; }
 
 clean: ## Remove caches, build output and embedded server data (keeps the venv)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache .hypothesis .pgdata

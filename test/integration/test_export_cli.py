@@ -172,3 +172,21 @@ def test_check_names_changed_column_types_and_relations(
     assert "table added:   x_owner" in stale
     assert "relation added: tags(owner_id) -> x_owner(id)" in stale
     assert "columns added: owner_id" in stale
+
+
+def test_the_export_writes_seed_md_which_check_compares_and_import_ignores(
+    exported_copy: tuple[str, Path], app_db_url: str
+) -> None:
+    url, out = exported_copy
+    text = (out / "SEED.md").read_text()
+    assert "```mermaid\nerDiagram\n" in text and "| `users` |" in text
+    check = ("--database-url", url, "--output-dir", str(out), "--check")
+    invoke_assert_code(0, SCRIPT, *check)
+    (out / "SEED.md").write_text(text.replace("| `users` | ", "| `users` | 1"))
+    stale = invoke_assert_code(1, SCRIPT, *check)
+    assert "SEED.md does not match the fixture files" in stale.stdout
+    (out / "SEED.md").write_text(text)
+    loaded = invoke_assert_code(
+        0, "import_seed_to_test", "--database-url", app_db_url, "--input-dir", str(out), "--verify"
+    )
+    assert "verify OK" in loaded.stdout

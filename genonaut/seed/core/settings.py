@@ -160,11 +160,22 @@ def _limit(value: Any, key: str) -> int:
     return value
 
 
+_ASSIGNMENT_EXAMPLES = {
+    "--table-limit": "users=50",
+    "--where": "'users=is_active'",
+    "--include": "'users=id = 42'",
+}
+
+
 def parse_assignment(text: str, flag: str) -> tuple[str, str]:
     """`T=VALUE` from a flag such as --table-limit or --where."""
     name, sep, value = text.partition("=")
     if not sep or not name.strip() or not value.strip():
-        raise ConfigError(f"{flag} takes TABLE=VALUE, not {text!r}")
+        example = _ASSIGNMENT_EXAMPLES.get(flag, "users=...")
+        raise ConfigError(
+            f"{flag} takes TABLE=VALUE, not {text!r}",
+            hint=f"name the table and its value in one word, for example {flag} {example}",
+        )
     return name.strip(), value.strip()
 
 
