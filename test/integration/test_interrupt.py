@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from cli_helpers import PACKAGE, REPO, invoke_assert_code
 from db_helpers import run_sql
 from import_fixtures import counts
@@ -20,7 +21,12 @@ INTERRUPTED = 130
 
 
 def interrupt_when(
-    argv: list[str], ready: Callable[[str], bool], *, merged: bool = False, **kwargs: object
+    argv: list[str],
+    ready: Callable[[str], bool],
+    *,
+    merged: bool = False,
+    delay: float = 0.5,
+    **kwargs: object,
 ) -> tuple[int, str]:
     """Run argv; once a line of its stderr (`merged`: of stdout and stderr) satisfies `ready`,
     send SIGINT to its group. Its exit code and the whole of what was read."""
@@ -42,7 +48,7 @@ def interrupt_when(
                 break
         else:
             raise AssertionError(f"ended ({process.wait()}) before it was interrupted: {seen}")
-        time.sleep(0.5)  # well inside the statement that sleeps
+        time.sleep(delay)  # 0.5 s: well inside the statement that sleeps
         os.killpg(process.pid, signal.SIGINT)
         rest = stream.read()
         return process.wait(timeout=60), "".join(seen) + rest
@@ -113,8 +119,9 @@ def test_an_interrupted_import_writes_nothing(target: str, seed: Path) -> None:
     assert set(counts(target, tables).values()) == {0}
 
 
+@pytest.mark.parametrize("delay", [0.0, 0.5])  # at once: while the step is starting up
 def test_an_interrupted_demo_says_which_step_and_stops(
-    make_database: Callable[..., str], tmp_path: Path
+    make_database: Callable[..., str], tmp_path: Path, delay: float
 ) -> None:
     demo, test = make_database(), make_database()
     out = tmp_path / "demo-seed"
@@ -131,6 +138,7 @@ def test_an_interrupted_demo_says_which_step_and_stops(
         ],
         lambda line: line.startswith("==> generate demo data"),
         merged=True,
+        delay=delay,
         env=env,
     )
     assert code == INTERRUPTED, stderr

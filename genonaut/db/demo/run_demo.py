@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -43,9 +44,32 @@ class Run:
         print(f"==> {title}", flush=True)
         self.current = title
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", *argv], cwd=REPO, env=self.env, check=False)
-        if done.returncode != 0:
-            raise StepFailed(f"step '{title}' failed (exit {done.returncode}); its output is above")
+        # The step runs in a session of its own, so that Ctrl-C reaches this process alone,
+        # which then stops the step the same way and waits for it to tidy up; the step's own
+        # "interrupted" line (and any traceback from its start-up) stays out of the output.
+        # Steps run quiet: their stderr holds errors only, shown when the step fails.
+        with subprocess.Popen(
+            [sys.executable, "-m", *argv],
+            cwd=REPO,
+            env=self.env,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        ) as process:
+            try:
+                _, errors = process.communicate()
+            except KeyboardInterrupt:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.communicate(timeout=60)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                raise
+        if process.returncode != 0:
+            sys.stderr.write(errors)
+            raise StepFailed(
+                f"step '{title}' failed (exit {process.returncode}); its output is above"
+            )
         self.timings.append((title, time.perf_counter() - started))
 
 
