@@ -48,15 +48,25 @@ class Run:
         # which then stops the step the same way and waits for it to tidy up; the step's own
         # "interrupted" line (and any traceback from its start-up) stays out of the output.
         # Steps run quiet: their stderr holds errors only, shown when the step fails.
-        with subprocess.Popen(
-            [sys.executable, "-m", *argv],
-            cwd=REPO,
-            env=self.env,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        ) as process:
+        # A Ctrl-C while the step is being started is held until it has started, so that
+        # there is always a step to stop.
+        held: list[int] = []
+        previous = signal.signal(signal.SIGINT, lambda number, _: held.append(number))
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", *argv],
+                cwd=REPO,
+                env=self.env,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        with process:
             try:
+                if held:
+                    raise KeyboardInterrupt
                 _, errors = process.communicate()
             except KeyboardInterrupt:
                 process.send_signal(signal.SIGINT)

@@ -184,31 +184,30 @@ def import_seed(
             by_name = {f.name: f for f in files}
             if disable_triggers:
                 switch_triggers(db, list(stages), enabled=False)
-            try:
-                for step in steps:
-                    for result in _insert(db, schema, step, by_name, stages):
-                        if result.already_there and result.table in stages:
-                            result = kept_rows_that_differ(db, schema, stages[result.table], result)
-                        report.tables.append(result)
-                        log.info(
-                            "%s: %d in file, %d inserted",
-                            result.table,
-                            result.in_file,
-                            result.inserted,
-                        )
-                        if on_table is not None:
-                            on_table(result)
-                if disable_triggers:
-                    switch_triggers(db, list(stages), enabled=True)
-                check_deferred(db, by_name)
-            except LoadFailed as exc:
-                raise _after_kept_rows(exc, report) from exc
+            for step in steps:
+                for result in _insert(db, schema, step, by_name, stages):
+                    if result.already_there and result.table in stages:
+                        result = kept_rows_that_differ(db, schema, stages[result.table], result)
+                    report.tables.append(result)
+                    log.info(
+                        "%s: %d in file, %d inserted", result.table, result.in_file, result.inserted
+                    )
+                    if on_table is not None:
+                        on_table(result)
+            if disable_triggers:
+                switch_triggers(db, list(stages), enabled=True)
+            check_deferred(db, by_name)
             # RESTART IDENTITY reset the sequences of emptied tables, loaded or not.
             report.sequences = advance_sequences(db, schema, [*stages, *report.truncated])
             report.sequences_left = sequences_not_moved(schema, stages)
             db.conn.commit()
         except psycopg2.Error as exc:
             raise _database_error(exc) from exc
+        except LoadFailed as exc:
+            blamed = _after_kept_rows(exc, report)
+            if blamed is None:
+                raise
+            raise blamed from exc
         finally:
             # A failure anywhere leaves the target exactly as it was.
             if not db.conn.closed and db.conn.status != psycopg2.extensions.STATUS_READY:
@@ -252,12 +251,12 @@ def kept_rows_that_differ(
     return dataclasses.replace(result, differing=int(count), first_differing=first)
 
 
-def _after_kept_rows(exc: LoadFailed, report: ImportReport) -> LoadFailed:
+def _after_kept_rows(exc: LoadFailed, report: ImportReport) -> LoadFailed | None:
     """A failure after rows were kept that differ from the fixture's: those rows are the
     likely cause (a target holding another seed), so say so and point at --truncate-first."""
     kept = [t for t in report.tables if t.differing]
     if not kept:
-        return exc
+        return None
     named = "; ".join(f"{t.table}: {t.differing} rows (first: {t.first_differing})" for t in kept)
     return LoadFailed(
         f"{exc.message}. Before that, rows already in the target were kept although they "
