@@ -19,7 +19,7 @@ def test_rows_kept_that_differ_are_named_in_the_report(target: str, seed: Path) 
     authors = next(t for t in report.tables if str(t.table) == "authors")
     assert (authors.already_there, authors.differing, authors.first_differing) == (1, 1, "id=7")
     text = report.as_table()
-    assert "authors: 1 of the 1 rows already there differ" in text
+    assert "authors: 1 of the 1 row already there differ" in text
     assert "--truncate-first" in text
     # A second import finds its own rows equal: only author 7 still differs.
     again = {str(t.table): t.differing for t in import_seed(seed, target).tables}

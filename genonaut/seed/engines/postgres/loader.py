@@ -135,8 +135,8 @@ class ImportReport:
     def notes(self) -> list[str]:
         """Rows kept as the target had them although they differ from the fixture's."""
         return [
-            f"note: {t.table}: {t.differing} of the {t.already_there} rows already there differ "
-            f"from the fixture's (first: {t.first_differing}) and were kept as they were; "
+            f"note: {t.table}: {t.differing} of the {_rows(t.already_there)} already there "
+            f"differ from the fixture's (first: {t.first_differing}) and were kept as they were; "
             "to load the fixture's rows, import with --truncate-first"
             for t in self.tables
             if t.differing
@@ -257,13 +257,17 @@ def _after_kept_rows(exc: LoadFailed, report: ImportReport) -> LoadFailed | None
     kept = [t for t in report.tables if t.differing]
     if not kept:
         return None
-    named = "; ".join(f"{t.table}: {t.differing} rows (first: {t.first_differing})" for t in kept)
+    named = "; ".join(f"{t.table}: {_rows(t.differing)} (first: {t.first_differing})" for t in kept)
     return LoadFailed(
         f"{exc.message}. Before that, rows already in the target were kept although they "
         f"differ from the fixture's: {named}",
         hint="the target holds other data (an older seed?) under the fixture's keys: import "
         "with --truncate-first to replace it",
     )
+
+
+def _rows(n: int) -> str:
+    return f"{n} row{'s' if n != 1 else ''}"
 
 
 def check_deferred(db: Session, files: dict[TableName, FixtureFile]) -> None:
