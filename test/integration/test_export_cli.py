@@ -190,3 +190,58 @@ def test_the_export_writes_seed_md_which_check_compares_and_import_ignores(
         0, "import_seed_to_test", "--database-url", app_db_url, "--input-dir", str(out), "--verify"
     )
     assert "verify OK" in loaded.stdout
+
+
+def test_on_a_terminal_each_phase_is_one_line_and_quiet_is_the_result(
+    demo_db_url: str, tmp_path: Path
+) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from cli_helpers import PACKAGE, REPO
+
+    argv = [sys.executable, "-m", f"{PACKAGE}.{SCRIPT}", "--database-url", demo_db_url]
+    primary, secondary = pty.openpty()
+    try:
+        done = subprocess.run(
+            [*argv, "--output-dir", str(tmp_path / "a")],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(primary)
+    terminal = b"".join(chunks).decode().replace("\r\n", "\n")
+    # Two phases (rows chosen, files written), each one line rewritten in place.
+    lines = terminal.split("\n")
+    assert len(lines) == 3 and lines[2] == "", terminal
+    assert lines[0].rsplit("\r\x1b[K", 1)[1].startswith("choose rows: 28 tables, ")
+    assert lines[1].rsplit("\r\x1b[K", 1)[1].startswith("write: 28/28 ")
+    assert done.stdout.splitlines()[-1].startswith("28 tables, ")
+    quiet = invoke_assert_code(
+        0,
+        SCRIPT,
+        "--database-url",
+        demo_db_url,
+        "--output-dir",
+        str(tmp_path / "b"),
+        "--verbosity",
+        "quiet",
+    )
+    assert quiet.stderr == "" and len(quiet.stdout.splitlines()) == 1
+    assert quiet.stdout.startswith("28 tables, ")
