@@ -28,10 +28,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create env/python_venv and install the project with its dev tools
 
 test: $(STAMP) ## Run the tests (a real PostgreSQL: GENONAUT_TEST_DATABASE_URL, or an embedded one)
-	$(PY) -m pytest test --ignore=test/datasets --ignore=test/mariadb $(ARGS)
+	@echo "==> unit and database tests (test/, not test/datasets or test/mariadb) on $(if $(GENONAUT_TEST_DATABASE_URL),GENONAUT_TEST_DATABASE_URL,an embedded PostgreSQL); the slowest are listed at the end"
+	$(PY) -m pytest test --ignore=test/datasets --ignore=test/mariadb --durations=10 $(ARGS)
 
 test-datasets: $(STAMP) ## Run the tests on the public sample databases in DATASETS_DIR, and the larger damage and kill runs
-	DATASETS_DIR=$(DATASETS_DIR) GENONAUT_DAMAGE_CASES=3000 GENONAUT_KILL_CASES=40 $(PY) -m pytest test/datasets test/damage
+	@test -f $(DATASETS_DIR)/load.sh || { echo "Error: no sample databases in DATASETS_DIR=$(DATASETS_DIR) (it holds no load.sh)" >&2; echo "Hint: name the directory that holds them: make test-datasets DATASETS_DIR=/path/to/datasets (load.sh and a folder per database: pagila, chinook, northwind, hr, adventureworks_schema, musicbrainz_schema; docs/testing.md says where they come from)" >&2; exit 2; }
+	@echo "==> the tools on the sample databases in $(DATASETS_DIR), and the larger damage and kill runs"
+	DATASETS_DIR=$(DATASETS_DIR) GENONAUT_DAMAGE_CASES=3000 GENONAUT_KILL_CASES=40 $(PY) -m pytest test/datasets test/damage --durations=10
 
 test-mariadb: $(STAMP) ## Run the MariaDB engine's tests (GENONAUT_MARIADB_URL, default mysql://root@127.0.0.1:3306/)
 	DATASETS_DIR=$(DATASETS_DIR) $(PY) -m pytest test/mariadb
@@ -75,8 +78,8 @@ refresh-test-seed-from-demo: $(STAMP) ## Export the seed, then import it (EXPORT
 	$(PY) -m $(SEED).export_seed_from_demo $(EXPORT_ARGS)
 	$(PY) -m $(SEED).import_seed_to_test $(IMPORT_ARGS)
 
-check-demo-seed: $(STAMP) ## Exit 1 when the committed fixtures no longer match the demo schema
-	$(PY) -m $(SEED).export_seed_from_demo --check $(ARGS)
+check-demo-seed: $(STAMP) ## Fail when the committed fixtures no longer match the demo schema
+	@$(PY) -m $(SEED).export_seed_from_demo --check $(ARGS) || { code=$$?; echo "check-demo-seed: exit $$code ($$( [ $$code = 1 ] && echo stale fixtures || echo error)); make reports 2 either way, CI should run: $(PY) -m $(SEED).export_seed_from_demo --check" >&2; exit $$code; }
 
 clean: ## Remove caches, build output and embedded server data (keeps the venv)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache .hypothesis .pgdata

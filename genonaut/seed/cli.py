@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from typing import TextIO
 
 from genonaut.seed.engines.postgres.connection import Tracer
 from genonaut.seed.errors import SeedError
@@ -47,14 +47,9 @@ def tracer_for(args: argparse.Namespace) -> Tracer | None:
     return lambda statement: print(f"SQL: {statement}", file=sys.stderr)
 
 
-def say(args: argparse.Namespace) -> Callable[[str], None]:
-    """A progress printer for stderr that --verbosity quiet silences."""
-
-    def progress(line: str) -> None:
-        if args.verbosity != "quiet":
-            print(line, file=sys.stderr, flush=True)
-
-    return progress
+def say(args: argparse.Namespace) -> Output:
+    """What a script shows on stdout and stderr, as --verbosity and the terminal allow."""
+    return Output(args)
 
 
 def fail(exc: SeedError) -> int:
@@ -63,3 +58,59 @@ def fail(exc: SeedError) -> int:
     if exc.hint:
         print(f"Hint: {exc.hint}", file=sys.stderr)
     return exc.exit_code
+
+
+INTERRUPTED = 130  # what a shell reports for a process ended by SIGINT (128 + 2)
+
+
+class Output:
+    """A script's output. Progress goes to stderr: on a terminal one line per phase, rewritten
+    in place as tables go by; in a log (not a terminal) one line per table; with --verbosity
+    quiet, none. The report goes to stdout: a summary table ending in the one-line result, or
+    with quiet that line alone.
+
+    Example: `out = say(args); out.update("import", "3/28 users: 424 rows"); out.end()`.
+    """
+
+    def __init__(self, args: argparse.Namespace, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = args.verbosity == "quiet"
+        self.live = not self.quiet and self.stream.isatty()
+        self._phase: str | None = None
+
+    def update(self, phase: str, text: str, *, log: bool = True) -> None:
+        """Show `phase: text`; `log=False` keeps the line out of a log (a terminal sees it)."""
+        if self.quiet:
+            return
+        if self.live:
+            if self._phase not in (None, phase):
+                self.stream.write("\n")
+            self.stream.write(f"\r\033[K{phase}: {text}")
+            self._phase = phase
+        elif log:
+            self.stream.write(f"  {phase}: {text}\n")
+        self.stream.flush()
+
+    def note(self, line: str) -> None:
+        """A line on stderr unless quiet (after the live line, which it closes)."""
+        self.end()
+        if not self.quiet:
+            print(line, file=self.stream, flush=True)
+
+    def end(self) -> None:
+        """Close the live line, so that what follows starts on a line of its own."""
+        if self.live and self._phase is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+        self._phase = None
+
+    def report(self, table: str, result_line: str) -> None:
+        """The summary table (it ends with the one-line result) on stdout; quiet: that line."""
+        self.end()
+        print(result_line if self.quiet else table, flush=True)
+
+    def interrupted(self, what_was_kept: str) -> int:
+        """One line on stderr instead of a KeyboardInterrupt traceback; exit code 130."""
+        self.end()
+        print(f"interrupted: {what_was_kept}", file=self.stream, flush=True)
+        return INTERRUPTED

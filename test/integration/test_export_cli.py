@@ -16,7 +16,13 @@ SCRIPT = "export_seed_from_demo"
 def test_export_prints_progress_and_a_summary(demo_db_url: str, tmp_path: Path) -> None:
     out = tmp_path / "seed"
     result = invoke_assert_code(0, SCRIPT, "--database-url", demo_db_url, "--output-dir", str(out))
-    assert "  users: " in result.stderr
+    # Not a terminal: one line per table, with the row count the summary gives.
+    progress = result.stderr.splitlines()
+    summary = {line.split()[0]: line.split()[1] for line in result.stdout.splitlines()[2:-3]}
+    assert len(progress) == len(summary) == 28
+    for i, line in enumerate(progress, start=1):
+        table, rows = line.split(": ")[1].split(" ")[1], line.split(": ")[2].split()[0]
+        assert line.startswith(f"  write: {i}/28 ") and summary[table] == rows, line
     assert result.stdout.splitlines()[0].split() == [
         "table",
         "rows",
@@ -166,3 +172,76 @@ def test_check_names_changed_column_types_and_relations(
     assert "table added:   x_owner" in stale
     assert "relation added: tags(owner_id) -> x_owner(id)" in stale
     assert "columns added: owner_id" in stale
+
+
+def test_the_export_writes_seed_md_which_check_compares_and_import_ignores(
+    exported_copy: tuple[str, Path], app_db_url: str
+) -> None:
+    url, out = exported_copy
+    text = (out / "SEED.md").read_text()
+    assert "```mermaid\nerDiagram\n" in text and "| `users` |" in text
+    check = ("--database-url", url, "--output-dir", str(out), "--check")
+    invoke_assert_code(0, SCRIPT, *check)
+    (out / "SEED.md").write_text(text.replace("| `users` | ", "| `users` | 1"))
+    stale = invoke_assert_code(1, SCRIPT, *check)
+    assert "SEED.md does not match the fixture files" in stale.stdout
+    (out / "SEED.md").write_text(text)
+    loaded = invoke_assert_code(
+        0, "import_seed_to_test", "--database-url", app_db_url, "--input-dir", str(out), "--verify"
+    )
+    assert "verify OK" in loaded.stdout
+
+
+def test_on_a_terminal_each_phase_is_one_line_and_quiet_is_the_result(
+    demo_db_url: str, tmp_path: Path
+) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from cli_helpers import PACKAGE, REPO
+
+    argv = [sys.executable, "-m", f"{PACKAGE}.{SCRIPT}", "--database-url", demo_db_url]
+    primary, secondary = pty.openpty()
+    try:
+        done = subprocess.run(
+            [*argv, "--output-dir", str(tmp_path / "a")],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(primary)
+    terminal = b"".join(chunks).decode().replace("\r\n", "\n")
+    # Two phases (rows chosen, files written), each one line rewritten in place.
+    lines = terminal.split("\n")
+    assert len(lines) == 3 and lines[2] == "", terminal
+    assert lines[0].rsplit("\r\x1b[K", 1)[1].startswith("choose rows: 28 tables, ")
+    assert lines[1].rsplit("\r\x1b[K", 1)[1].startswith("write: 28/28 ")
+    assert done.stdout.splitlines()[-1].startswith("28 tables, ")
+    quiet = invoke_assert_code(
+        0,
+        SCRIPT,
+        "--database-url",
+        demo_db_url,
+        "--output-dir",
+        str(tmp_path / "b"),
+        "--verbosity",
+        "quiet",
+    )
+    assert quiet.stderr == "" and len(quiet.stdout.splitlines()) == 1
+    assert quiet.stdout.startswith("28 tables, ")

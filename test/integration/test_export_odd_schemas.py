@@ -150,4 +150,4 @@ def test_export_refuses_to_replace_a_directory_it_did_not_write(
     export_seed(ExportSettings(hard_two, seed))
     (seed / "dropped_table.tsv").write_text("id\n1\n")
     export_seed(ExportSettings(hard_two, seed))
-    assert sorted(p.name for p in seed.iterdir()) == ["a.tsv", "b.tsv", "manifest.json"]
+    assert sorted(p.name for p in seed.iterdir()) == ["SEED.md", "a.tsv", "b.tsv", "manifest.json"]

@@ -17,16 +17,23 @@ def _args(url: str, seed: Path, *more: str) -> tuple[str, ...]:
 
 def test_import_prints_progress_then_a_summary_and_verifies(target: str, seed: Path) -> None:
     result = invoke_assert_code(0, SCRIPT, *_args(target, seed, "--verify"))
-    assert "  books: 500 rows, 500 inserted" in result.stderr
+    # Not a terminal: one line per table, i/n.
+    assert "  import: 2/12 books: 500 rows, 500 inserted\n" in result.stderr
+    assert len(result.stderr.splitlines()) == 12
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["table", "in", "file", "inserted", "already", "there"]
     assert any(line.split()[:4] == ["authors", "200", "200", "0"] for line in lines)
     assert "verify OK" in result.stdout
-    again = invoke_assert_code(0, SCRIPT, *_args(target, seed, "--verbosity", "quiet"))
-    assert again.stderr == ""
+    again = invoke_assert_code(0, SCRIPT, *_args(target, seed))
     assert any(
         line.split()[:4] == ["authors", "200", "0", "200"] for line in again.stdout.splitlines()
     )
+    assert "  import: 1/12 authors: 200 rows, 0 inserted, 200 already there" in again.stderr
+    # Quiet: no progress, and only the one-line result.
+    quiet = invoke_assert_code(0, SCRIPT, *_args(target, seed, "--verbosity", "quiet"))
+    assert quiet.stderr == ""
+    assert quiet.stdout.splitlines() == [quiet.stdout.strip()]
+    assert quiet.stdout.startswith("12 tables, 0 rows inserted in ")
 
 
 def test_verify_only_exits_1_on_a_missing_row(target: str, seed: Path) -> None:
@@ -83,7 +90,8 @@ def test_the_default_input_is_the_committed_seed_from_any_directory(
     )
     ((users,),) = run_sql(app_db_url, "SELECT count(*) FROM users")
     assert users > 0
-    assert "users" in outcome.stdout
+    assert outcome.stdout.startswith("28 tables, ")
+    assert "verify OK: 28 tables" in outcome.stdout
 
 
 def test_a_failure_after_progress_says_nothing_was_written(target: str, tmp_path: Path) -> None:
@@ -95,7 +103,9 @@ def test_a_failure_after_progress_says_nothing_was_written(target: str, tmp_path
     outcome = invoke(SCRIPT, *_args(target, seed))
     assert outcome.code == 2
     lines = outcome.stderr.rstrip().splitlines()
-    assert any(line.startswith("  authors: 199 rows") for line in lines), outcome.stderr
+    assert any(line.startswith("  import: 1/12 authors: 199 rows") for line in lines), (
+        outcome.stderr
+    )
     (error,) = [line for line in lines if line.startswith("Error: ")]
     assert "books" in error and "books_author_id_fkey" in error
     assert lines[-1] == "Nothing was written: the import rolled back as a whole."

@@ -79,3 +79,72 @@ def test_every_make_target_is_in_the_command_reference() -> None:
     # help, install, format, bench and clean explain themselves in `make help`.
     assert targets - {"help", "install", "format", "bench", "clean"} <= documented
     assert documented <= targets
+
+
+# Flags of other programs that the docs name: mypy's, git's, pytest's.
+OTHER_PROGRAMS_FLAGS = {"--strict", "--stat", "--durations", "--ignore"}
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]+")
+
+
+def _all_options() -> set[str]:
+    from genonaut.db.demo import run_demo
+
+    parsers: list[object] = [export_seed_from_demo.parse_args, import_seed_to_test.parse_args]
+    parsers += [
+        importlib.import_module(m).main
+        for m in ("genonaut.db.demo.seed_data_gen.__main__", "genonaut.db.init_db")
+    ]
+    parsers.append(run_demo.main)
+    return {o for parse in parsers for o in _options(parse)}
+
+
+def _strings_in_the_code() -> set[str]:
+    import ast
+
+    found = set()
+    for path in (DOCS.parent / "genonaut").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found.add(node.value)
+    return found
+
+
+def test_every_flag_a_doc_or_a_hint_names_exists() -> None:
+    options = _all_options() | OTHER_PROGRAMS_FLAGS
+    pages = [DOCS.parent / "README.md", *sorted(DOCS.glob("*.md"))]
+    for page in pages:
+        unknown = set(FLAG.findall(page.read_text())) - options
+        assert not unknown, f"{page.name} names {sorted(unknown)}, which no command has"
+    unknown = {f for text in _strings_in_the_code() for f in FLAG.findall(text)} - options
+    assert not unknown, f"messages in genonaut/ name {sorted(unknown)}, which no command has"
+
+
+@pytest.mark.parametrize(
+    ("module", "argv"),
+    [
+        (export_seed_from_demo, ["--check", "--output-dir"]),
+        (import_seed_to_test, ["--input-dir"]),
+    ],
+)
+def test_a_missing_fixture_directorys_hint_names_the_commands_own_flags(
+    module: object, argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hint for a directory without manifest.json, as each script shows it (no database:
+    the manifest is read before connecting)."""
+    url = "postgresql://nobody@127.0.0.1:1/nothing"
+    code = module.main(["--database-url", url, *argv, str(tmp_path)])  # type: ignore[attr-defined]
+    hint = capsys.readouterr().err.splitlines()[-1]
+    assert code == 2 and hint.startswith("Hint: ")
+    own = _options(module.parse_args)  # type: ignore[attr-defined]
+    named = set(FLAG.findall(hint))
+    assert named and named <= own | {"--output-dir", "--input-dir"}
+    assert ("--output-dir" if module is export_seed_from_demo else "--input-dir") in named
+
+
+def test_a_malformed_assignment_has_a_hint_with_an_example() -> None:
+    from genonaut.seed.core.settings import parse_assignment
+    from genonaut.seed.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        parse_assignment("users", "--where")
+    assert caught.value.hint and "--where 'users=is_active'" in caught.value.hint

@@ -78,3 +78,36 @@ def test_make_test_leaves_the_dataset_suite_out() -> None:
 def test_readme_names_the_two_commands() -> None:
     readme = (REPO / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme
+
+
+def test_make_test_names_what_it_runs_and_shows_the_slowest_tests() -> None:
+    dry = make("-n", "test", "GENONAUT_TEST_DATABASE_URL=")
+    assert "on an embedded PostgreSQL" in dry
+    assert "--durations=" in dry
+    assert "on GENONAUT_TEST_DATABASE_URL" in make("-n", "test", "GENONAUT_TEST_DATABASE_URL=x")
+
+
+def test_make_test_datasets_without_datasets_is_one_message(tmp_path: Path) -> None:
+    done = subprocess.run(
+        ["make", "--no-print-directory", "test-datasets", f"DATASETS_DIR={tmp_path}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    errors = [x for x in done.stderr.splitlines() if not re.match(r"make(\[\d+\])?: ", x)]
+    assert (
+        errors[0] == f"Error: no sample databases in DATASETS_DIR={tmp_path} (it holds no load.sh)"
+    )
+    assert errors[1].startswith("Hint: ") and "DATASETS_DIR=" in errors[1]
+    assert len(errors) == 2 and done.stdout == ""
+
+
+def test_the_readme_gives_ci_the_check_command_that_keeps_its_exit_code() -> None:
+    recipe = make("-n", "check-demo-seed")
+    command = (
+        "env/python_venv/bin/python -m genonaut.db.demo.seed_data_gen.export_seed_from_demo --check"
+    )
+    assert command in recipe
+    assert command in (REPO / "README.md").read_text()

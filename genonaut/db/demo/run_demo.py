@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -36,14 +37,49 @@ class Run:
     where: str
     env: dict[str, str]
     timings: list[tuple[str, float]] = field(default_factory=list)
+    current: str = ""
 
     def step(self, title: str, *argv: str) -> None:
         """Run `python -m argv...` from the repository root; raise StepFailed if it fails."""
         print(f"==> {title}", flush=True)
+        self.current = title
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", *argv], cwd=REPO, env=self.env, check=False)
-        if done.returncode != 0:
-            raise StepFailed(f"step '{title}' failed (exit {done.returncode}); its output is above")
+        # The step runs in a session of its own, so that Ctrl-C reaches this process alone,
+        # which then stops the step the same way and waits for it to tidy up; the step's own
+        # "interrupted" line (and any traceback from its start-up) stays out of the output.
+        # Steps run quiet: their stderr holds errors only, shown when the step fails.
+        # A Ctrl-C while the step is being started is held until it has started, so that
+        # there is always a step to stop.
+        held: list[int] = []
+        previous = signal.signal(signal.SIGINT, lambda number, _: held.append(number))
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", *argv],
+                cwd=REPO,
+                env=self.env,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        with process:
+            try:
+                if held:
+                    raise KeyboardInterrupt
+                _, errors = process.communicate()
+            except KeyboardInterrupt:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.communicate(timeout=60)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                raise
+        if process.returncode != 0:
+            sys.stderr.write(errors)
+            raise StepFailed(
+                f"step '{title}' failed (exit {process.returncode}); its output is above"
+            )
         self.timings.append((title, time.perf_counter() - started))
 
 
@@ -51,9 +87,17 @@ class Run:
 def servers() -> Iterator[Run]:
     """The configured servers when DATABASE_URL_DEMO is set, else an embedded one."""
     demo, test = os.environ.get("DATABASE_URL_DEMO"), os.environ.get("DATABASE_URL_TEST")
-    if demo:
-        if not test:
-            raise StepFailed("DATABASE_URL_DEMO is set but DATABASE_URL_TEST is not; set both")
+    if bool(demo) != bool(test):
+        have, missing = (
+            ("DATABASE_URL_DEMO", "DATABASE_URL_TEST")
+            if demo
+            else ("DATABASE_URL_TEST", "DATABASE_URL_DEMO")
+        )
+        raise StepFailed(
+            f"{have} is set but {missing} is not: set both to use your servers, or neither "
+            "for an embedded PostgreSQL"
+        )
+    if demo and test:
         yield Run(demo, test, "the configured servers", dict(os.environ))
         return
     from genonaut.db.embedded import EmbeddedServer
@@ -71,7 +115,18 @@ def servers() -> Iterator[Run]:
         env = dict(os.environ, DATABASE_URL_DEMO=demo, DATABASE_URL_TEST=test)
         yield Run(demo, test, f"an embedded PostgreSQL (data in {data_dir})", env)
     finally:
-        server.stop()
+        print("==> stop the embedded PostgreSQL", flush=True)
+        _stop_quietly(server)
+
+
+def _stop_quietly(server: object) -> None:
+    """Stop the server, even when a second Ctrl-C comes while it stops."""
+    for _ in range(3):
+        try:
+            server.stop()  # type: ignore[attr-defined]
+            return
+        except KeyboardInterrupt:
+            continue
 
 
 def table_counts(url: str) -> list[tuple[str, int]]:
@@ -127,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.scale <= 0:
         parser.error("--scale must be positive")
     seed = args.output_dir.resolve()
+    run: Run | None = None
     try:
         with servers() as run:
             run.step(
@@ -143,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
                 "--scale",
                 str(args.scale),
                 "--replace",
+                "--verbosity",
+                "quiet",
             )
             run.step(
                 "export the seed from the demo database",
@@ -151,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
                 run.demo_url,
                 "--output-dir",
                 str(seed),
+                "--verbosity",
+                "quiet",
             )
             run.step(
                 "import the seed into the test database, verified",
@@ -161,11 +221,23 @@ def main(argv: list[str] | None = None) -> int:
                 str(seed),
                 "--truncate-first",
                 "--verify",
+                "--verbosity",
+                "quiet",
             )
             print("\n".join(summary(run, seed)))
     except StepFailed as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        during = f" during '{run.current}'" if run and run.current else ""
+        embedded = run is not None and run.where != "the configured servers"
+        stopped = "; the embedded PostgreSQL is stopped" if embedded else ""
+        print(
+            f"interrupted{during}: the committed fixtures are unchanged{stopped}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 130
     return 0
 
 

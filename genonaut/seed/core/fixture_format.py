@@ -390,7 +390,8 @@ def read_manifest(directory: Path) -> Manifest:
     if not path.is_file():
         raise FixtureError(
             f"no {MANIFEST} in {directory}",
-            hint="export fixtures first (make export-demo-seed), or name the right --input-dir",
+            hint="export fixtures first (make export-demo-seed), or name the right directory "
+            "(the importer's --input-dir, the exporter's --output-dir)",
         )
     try:
         text = path.read_text(encoding="utf-8")

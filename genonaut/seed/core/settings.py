@@ -183,6 +183,11 @@ RELATION_HINT = (
 )
 # Flags whose value is a SQL condition, checked as one expression as soon as it is read.
 _CONDITION_FLAGS = ("--where", "--include")
+_ASSIGNMENT_EXAMPLES = {
+    "--table-limit": "users=50",
+    "--where": "'users=is_active'",
+    "--include": "'users=id = 42'",
+}
 
 
 def parse_assignment(text: str, flag: str) -> tuple[str, str]:
@@ -190,7 +195,11 @@ def parse_assignment(text: str, flag: str) -> tuple[str, str]:
     expression: see `sql_fragment.check_condition`)."""
     name, sep, value = text.partition("=")
     if not sep or not name.strip() or not value.strip():
-        raise ConfigError(f"{flag} takes TABLE=VALUE, not {text!r}")
+        example = _ASSIGNMENT_EXAMPLES.get(flag, "users=...")
+        raise ConfigError(
+            f"{flag} takes TABLE=VALUE, not {text!r}",
+            hint=f"name the table and its value in one word, for example {flag} {example}",
+        )
     if flag in _CONDITION_FLAGS:
         check_condition(value.strip(), f"{flag} {name.strip()}")
     return name.strip(), value.strip()

@@ -25,6 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--replace", action="store_true", help="empty the tables first if they hold data"
     )
+    parser.add_argument(
+        "--verbosity",
+        choices=("quiet", "info"),
+        default="info",
+        help="info: progress on stderr (which table, how far, time left); quiet: the result only",
+    )
     parser.add_argument("--traceback", action="store_true", help="show the stack on errors")
     args = parser.parse_args(argv)
     if args.scale <= 0:
@@ -33,8 +39,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from genonaut.db.init_db import prepare
     from genonaut.db.utils import redact
-    from genonaut.seed.cli import database_url_of, fail
+    from genonaut.seed.cli import database_url_of, fail, say
     from genonaut.seed.engines.postgres.connection import first_line
+
+    output = say(args)
+
+    def on_start(name: str, i: int, n: int, rows: int, left: float | None) -> None:
+        estimate = f", about {_duration(left)} left" if left is not None else ""
+        output.update("generate", f"{i}/{n} {name}: about {rows:,} rows{estimate}")
 
     try:
         url = database_url_of(args)
@@ -49,9 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                 url,
                 args.scale,
                 replace=args.replace,
-                on_table=lambda name, rows, secs: print(
-                    f"  {name}: {rows:,} rows in {secs:.2f}s", file=sys.stderr, flush=True
-                ),
+                on_start=on_start,
             )
         except psycopg2.Error as exc:
             raise SetupFailed(
@@ -59,13 +69,22 @@ def main(argv: list[str] | None = None) -> int:
                 hint="its tables are not the app's: fill a database that make init-demo made",
             ) from exc
     except SeedError as exc:
+        output.end()
         if args.traceback:
             raise
         return fail(exc)
-    print(report.as_table())
+    except KeyboardInterrupt:
+        return output.interrupted("no demo data was written: the tables are as they were")
     summary = f"{report.rows:,} rows, {report.seconds:.1f}s"
-    print(f"demo data at scale {args.scale} in {redact(url)}: {summary}")
+    result = f"demo data at scale {args.scale} in {redact(url)}: {summary}"
+    output.report(f"{report.as_table()}\n{result}", result)
     return 0
+
+
+def _duration(seconds: float) -> str:
+    """`45s`, `3m10s`."""
+    whole = round(seconds)
+    return f"{whole}s" if whole < 60 else f"{whole // 60}m{whole % 60:02d}s"
 
 
 if __name__ == "__main__":

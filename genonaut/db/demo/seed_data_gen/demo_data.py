@@ -22,6 +22,8 @@ from genonaut.seed.engines.postgres.connection import Session, session
 from genonaut.seed.engines.postgres.loader import advance_sequences
 
 OnTable = Callable[[str, int, float], None]
+# (table, i, n, rows expected, seconds left or None before there is anything to go by)
+OnStart = Callable[[str, int, int, int, float | None], None]
 
 # Rows per table at scale 1.0, and the least any scale gets (so tiny scales cover every table).
 SIZES: dict[str, tuple[int, int]] = {
@@ -349,6 +351,26 @@ class DemoDataReport:
         return "\n".join(lines)
 
 
+# Tables not in SIZES, sized after another: (that table, rows per its row), roughly. Only the
+# progress estimate uses them.
+_SIZED_AFTER: dict[str, tuple[str, float]] = {
+    "tag_parents": ("tags", 1.2),
+    "content_items_ext": ("content_items", 0.8),
+    "content_items_auto_ext": ("content_items_auto", 0.67),
+    "content_tags": ("content_items", 1.0),
+    "bookmark_category_members": ("bookmark_categories", 1.0),
+    "tag_cardinality_stats": ("tags", 1.0),
+}
+
+
+def expected_rows(name: str, sizes: dict[str, int]) -> int:
+    """About how many rows a statement writes, for the progress estimate."""
+    if name in sizes:
+        return sizes[name]
+    base, ratio = _SIZED_AFTER.get(name, ("", 0.0))
+    return round(sizes.get(base, 0) * ratio)
+
+
 def counts(scale: float) -> dict[str, int]:
     """Rows per table at `scale`."""
     return {name: max(least, round(full * scale)) for name, (full, least) in SIZES.items()}
@@ -377,11 +399,18 @@ def clear(db: Session) -> None:
 
 
 def generate_demo_data(
-    url: str, scale: float, *, replace: bool = False, on_table: OnTable | None = None
+    url: str,
+    scale: float,
+    *,
+    replace: bool = False,
+    on_table: OnTable | None = None,
+    on_start: OnStart | None = None,
 ) -> DemoDataReport:
     """Fill the app's (empty, or with `replace` emptied) tables with demo data at `scale`.
 
     Example: `generate_demo_data("postgresql:///genonaut_demo", 0.01)`.
+    `on_start` hears of each table before it is filled, with an estimate of the time left
+    (rows still to write at the pace so far); `on_table` after, with its rows and seconds.
     """
     started = time.perf_counter()
     report = DemoDataReport(scale)
@@ -391,9 +420,18 @@ def generate_demo_data(
         if replace:
             clear(db)
         db.execute(_FUNCTIONS)
+        shown = [name for name, _ in _STATEMENTS if not name.startswith("far_")]
+        weight = {name: expected_rows(name, sizes) for name in shown}
+        done = 0
+        filling = time.perf_counter()
         for name, statement in _STATEMENTS:
             began = time.perf_counter()
+            if on_start is not None and name in weight:
+                pace = (began - filling) / done if done else None
+                left = None if pace is None else pace * (sum(weight.values()) - done)
+                on_start(name, shown.index(name) + 1, len(shown), weight[name], left)
             rows = db.execute(_with_params(statement), sizes)
+            done += weight.get(name, 0)
             seconds = time.perf_counter() - began
             if not name.startswith("far_"):
                 report.tables.append((name, rows, seconds))

@@ -140,23 +140,35 @@ def build_settings(args: argparse.Namespace) -> ExportSettings:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tracer = tracer_for(args)
-    progress_line = say(args)
+    progress = say(args)
+    chosen: list[TableName] = []
 
-    def progress(table: TableName, rows: int) -> None:
-        progress_line(f"  {table}: {rows} rows")
+    def on_table(table: TableName, rows: int) -> None:
+        chosen.append(table)
+        # Rows chosen before closure adds more: shown live on a terminal, kept out of logs.
+        progress.update("choose rows", f"{len(chosen)} tables, {table}: {rows}", log=False)
 
+    def on_file(table: TableName, rows: int, i: int, n: int) -> None:
+        progress.update("write", f"{i}/{n} {table}: {rows} row{'s' if rows != 1 else ''}")
+
+    output_dir = args.output_dir or repo_root() / DEFAULT_OUTPUT_DIR
     try:
         settings = build_settings(args)
         if args.check:
             freshness = check_fixtures(settings, tracer=tracer)
             print(freshness.as_text(settings.output_dir))
             return 1 if freshness.is_stale else 0
-        report = export_seed(settings, on_table=progress, tracer=tracer)
+        report = export_seed(settings, on_table=on_table, on_file=on_file, tracer=tracer)
     except SeedError as exc:
+        progress.end()
         if args.traceback:
             raise
         return fail(exc)
-    print(report.as_table())
+    except KeyboardInterrupt:
+        if args.check:
+            return progress.interrupted("nothing was written")
+        return progress.interrupted(f"the fixtures in {output_dir} are unchanged")
+    progress.report(report.as_table(), report.result_line())
     return 0
 
 

@@ -94,15 +94,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tracer = tracer_for(args)
-    progress_line = say(args)
-
+    output = say(args)
     progressed: list[TableResult] = []
+    input_dir = args.input_dir or repo_root() / DEFAULT_OUTPUT_DIR
+
+    total: list[int] = []
 
     def progress(result: TableResult) -> None:
         progressed.append(result)
-        progress_line(f"  {result.table}: {result.in_file} rows, {result.inserted} inserted")
+        kept = f", {result.already_there} already there" if result.already_there else ""
+        output.update(
+            "import",
+            f"{len(progressed)}/{total[0] if total else '?'} {result.table}: "
+            f"{result.in_file} rows, {result.inserted} inserted{kept}",
+        )
 
-    input_dir = args.input_dir or repo_root() / DEFAULT_OUTPUT_DIR
+    imported = False
     try:
         url = database_url_of(args)
         if args.reset:
@@ -110,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
             print(reset.as_text())
             return 0 if reset.ok else 1
         if not args.verify_only:
+            from genonaut.seed.core.fixture_files import choose_tables, read_fixture_manifest
+
+            total.append(len(choose_tables(read_fixture_manifest(input_dir), args.tables)))
             report = import_seed(
                 input_dir,
                 url,
@@ -120,12 +130,20 @@ def main(argv: list[str] | None = None) -> int:
                 on_table=progress,
                 tracer=tracer,
             )
-            print(report.as_table())
+            imported = True
+            output.report(report.as_table(), report.result_line())
+            for note in report.notes() if args.verbosity == "quiet" else ():
+                print(note, file=sys.stderr)
         if args.verify or args.verify_only:
             verdict = verify_seed(input_dir, url, tables=args.tables, tracer=tracer)
-            print(verdict.as_table())
+            # A failed verify names its problems even when quiet.
+            shown = verdict.result_line()
+            if not verdict.ok:
+                shown = "\n".join([*verdict.problems(), shown])
+            output.report(verdict.as_table(), shown)
             return 0 if verdict.ok else 1
     except SeedError as exc:
+        output.end()
         if args.traceback:
             raise
         code = fail(exc)
@@ -133,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
             # The progress lines above spoke of rows inserted in the transaction undone.
             print("Nothing was written: the import rolled back as a whole.", file=sys.stderr)
         return code
+    except KeyboardInterrupt:
+        if imported:
+            return output.interrupted("the import had finished; the check stopped, writing nothing")
+        return output.interrupted("nothing was written: the import rolled back as a whole")
     return 0
 
 

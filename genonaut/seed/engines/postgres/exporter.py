@@ -9,6 +9,7 @@ from pathlib import Path
 
 from psycopg2 import sql
 
+from genonaut.seed.core.fixture_files import read_fixture_files
 from genonaut.seed.core.fixture_format import (
     FixtureTable,
     Manifest,
@@ -19,6 +20,13 @@ from genonaut.seed.core.fixture_format import (
     replace_directory,
 )
 from genonaut.seed.core.schema_graph import ForeignKey, Schema, TableName
+from genonaut.seed.core.seed_diagram import (
+    SEED_MD,
+    TableCounts,
+    check_seed_md,
+    decoded_rows,
+    render_seed_md,
+)
 from genonaut.seed.core.settings import ExportSettings, rules_for, virtual_relations
 from genonaut.seed.core.text_table import format_table
 from genonaut.seed.engines.postgres.catalog import read_schema
@@ -66,23 +74,29 @@ class ExportReport:
             f"{sum(t.source_estimate for t in self.tables):,}",
         )
         lines = format_table(("table", "rows", "closure", "include", "source (est.)"), rows, total)
-        lines.append(
+        lines.append(self.result_line())
+        return "\n".join(lines + self.notes)
+
+    def result_line(self) -> str:
+        return (
             f"{len(self.tables)} tables, {self.rows} rows ({self.closure_rows} added by closure) "
             f"in {self.seconds:.2f}s with {self.statements} statements -> {self.output_dir}"
         )
-        return "\n".join(lines + self.notes)
 
 
 def export_seed(
     settings: ExportSettings,
     *,
     on_table: Callable[[TableName, int], None] | None = None,
+    on_file: Callable[[TableName, int, int, int], None] | None = None,
     tracer: Tracer | None = None,
 ) -> ExportReport:
     """Write the seed into `settings.output_dir`, replacing what was there only on success.
 
     Example: `export_seed(ExportSettings("postgresql://localhost/genonaut_demo"))`.
     The source is read in one REPEATABLE READ READ ONLY transaction and never written to.
+    `on_table(table, rows)` follows the choice of rows (before closure adds more);
+    `on_file(table, rows, i, n)` follows the files written, with their final row counts.
     """
     started = time.perf_counter()
     check_output_dir(settings.output_dir)
@@ -94,12 +108,22 @@ def export_seed(
         selection = select_rows(db, schema, rules, on_table)
         report.notes.extend(f"note: {n}" for n in selection.dropped)
         with replace_directory(settings.output_dir) as scratch:
-            manifest = _write(db, schema, selection, scratch, report)
+            manifest = _write(db, schema, selection, scratch, report, on_file)
             (scratch / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+            _write_seed_md(scratch, manifest, report)
         db.conn.rollback()
         report.statements = db.statements
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _write_seed_md(directory: Path, manifest: Manifest, report: ExportReport) -> None:
+    """SEED.md beside the files: the picture of what was just written."""
+    counts = {
+        t.table: TableCounts(t.rows, t.by_limit, t.by_closure, t.by_include) for t in report.tables
+    }
+    rows = decoded_rows(read_fixture_files(directory, manifest.tables))
+    (directory / SEED_MD).write_text(render_seed_md(manifest, counts, rows), encoding="utf-8")
 
 
 def _schema_with_virtuals(db: Session, settings: ExportSettings) -> Schema:
@@ -108,10 +132,16 @@ def _schema_with_virtuals(db: Session, settings: ExportSettings) -> Schema:
 
 
 def _write(
-    db: Session, schema: Schema, selection: Selection, directory: Path, report: ExportReport
+    db: Session,
+    schema: Schema,
+    selection: Selection,
+    directory: Path,
+    report: ExportReport,
+    on_file: Callable[[TableName, int, int, int], None] | None = None,
 ) -> Manifest:
     entries: list[FixtureTable] = []
     files = check_file_names(leaf for group in selection.order for leaf in group)
+    total = sum(len(group) for group in selection.order)
     for group in selection.order:
         for leaf in group:
             pick = selection.picks[leaf]
@@ -151,6 +181,8 @@ def _write(
                     source_estimate=table.estimated_rows,
                 )
             )
+            if on_file is not None:
+                on_file(leaf, len(pick.rows), len(entries), total)
     names = [e.name for e in entries]
     relations = _relations_of(schema, names)
     owners = _with_parents(schema, names)
@@ -259,6 +291,7 @@ def check_fixtures(settings: ExportSettings, *, tracer: Tracer | None = None) ->
     current = {fk.describe() for fk in _relations_of(schema, kept)}
     report.changed += [f"relation dropped: {r}" for r in sorted(recorded - current)]
     report.changed += [f"relation added: {r}" for r in sorted(current - recorded)]
+    report.changed += check_seed_md(settings.output_dir, manifest)
     if not report.is_stale:
         fingerprint = schema.fingerprint(_with_parents(schema, sorted(wanted)))
         if fingerprint != manifest.schema_fingerprint:

@@ -25,7 +25,9 @@ even when every foreign key of the cycle is NOT NULL and not deferrable.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -93,6 +95,9 @@ class TableResult:
     table: TableName
     in_file: int
     inserted: int
+    # Rows skipped as already there whose values differ from the fixture's, and the key of one.
+    differing: int = 0
+    first_differing: str = ""
 
     @property
     def already_there(self) -> int:
@@ -126,11 +131,25 @@ class ImportReport:
             f"sequence {name} left as it was: it feeds {column}, which is not a number"
             for name, column in self.sequences_left
         ]
-        lines.append(
+        lines += self.notes()
+        lines.append(self.result_line())
+        return "\n".join(lines)
+
+    def result_line(self) -> str:
+        return (
             f"{len(self.tables)} tables, {self.inserted} rows inserted in {self.seconds:.2f}s "
             f"with {self.statements} statements -> {self.database}"
         )
-        return "\n".join(lines)
+
+    def notes(self) -> list[str]:
+        """Rows kept as the target had them although they differ from the fixture's."""
+        return [
+            f"note: {t.table}: {t.differing} of the {_rows(t.already_there)} already there "
+            f"differ from the fixture's (first: {t.first_differing}) and were kept as they were; "
+            "to load the fixture's rows, import with --truncate-first"
+            for t in self.tables
+            if t.differing
+        ]
 
 
 def import_seed(
@@ -176,6 +195,8 @@ def import_seed(
                 switch_triggers(db, list(stages), enabled=False)
             for step in steps:
                 for result in _insert(db, schema, step, by_name, stages):
+                    if result.already_there and result.table in stages:
+                        result = kept_rows_that_differ(db, schema, stages[result.table], result)
                     report.tables.append(result)
                     log.info(
                         "%s: %d in file, %d inserted", result.table, result.in_file, result.inserted
@@ -190,11 +211,14 @@ def import_seed(
             # before COMMIT: a sequence the role does not own moves outside the transaction.
             report.sequences = advance_sequences(db, schema, [*stages, *report.truncated])
             db.conn.commit()
-        except LoadFailed as exc:
-            _point_at_reset(exc, report)
-            raise
         except psycopg2.Error as exc:
             raise _database_error(exc) from exc
+        except LoadFailed as exc:
+            blamed = _after_kept_rows(exc, report)
+            if blamed is None:
+                _point_at_reset(exc, report)
+                raise
+            raise blamed from exc
         finally:
             # A failure anywhere leaves the target exactly as it was.
             if not db.conn.closed and db.conn.status != psycopg2.extensions.STATUS_READY:
@@ -209,6 +233,60 @@ def _point_at_reset(exc: LoadFailed, report: ImportReport) -> None:
     changed: resetting it, not loading more tables, is the way out."""
     if exc.hint == MISSING_ROW_HINT and any(t.already_there for t in report.tables):
         exc.hint = RESET_HINT
+
+
+def kept_rows_that_differ(
+    db: Session, schema: Schema, stage: Stage, result: TableResult
+) -> TableResult:
+    """Count the rows skipped as already there whose values differ from the fixture's, and
+    name the first by its key. Rows this transaction wrote (xmin) are left out: a trigger or
+    default may have changed those, and `--verify` reports them."""
+    entry = stage.file.entry
+    key = skip_key(schema, entry)
+    if not key:  # without a key, a row is skipped only when equal on every column
+        return result
+    same_key = sql.SQL(" AND ").join(
+        sql.SQL("t.{0} IS NOT DISTINCT FROM s.{0}").format(sql.Identifier(c)) for c in key
+    )
+    query = sql.SQL(
+        "SELECT count(*) OVER (), {} FROM {} s JOIN {} t ON {} "
+        "WHERE ROW({})::text <> ROW({})::text "
+        "AND t.xmin::text::bigint <> txid_current() % 4294967296 ORDER BY {} LIMIT 1"
+    ).format(
+        sql.SQL(", ").join(sql.SQL("s.{}::text").format(sql.Identifier(c)) for c in key),
+        stage.ident,
+        ident(entry.name),
+        same_key,
+        column_list(entry.columns, "s"),
+        column_list(entry.columns, "t"),
+        column_list(key, "s"),
+    )
+    rows = db.fetch(query)
+    if not rows:
+        return result
+    count, *values = rows[0]
+    first = ", ".join(f"{c}={v}" for c, v in zip(key, values, strict=True))
+    return dataclasses.replace(result, differing=int(count), first_differing=first)
+
+
+def _after_kept_rows(exc: LoadFailed, report: ImportReport) -> LoadFailed | None:
+    """A failure after rows were kept that differ from the fixture's: those rows are the
+    likely cause (a target holding another seed), so say so and point at --truncate-first."""
+    kept = [t for t in report.tables if t.differing]
+    if not kept:
+        return None
+    named = "; ".join(f"{t.table}: {_rows(t.differing)} (first: {t.first_differing})" for t in kept)
+    return LoadFailed(
+        f"{exc.message}. Before that, rows already in the target were kept although they "
+        f"differ from the fixture's: {named}",
+        hint="the target holds other data (an older seed?) under the fixture's keys: import "
+        "with --truncate-first to replace it, or put the test database back to the seed with "
+        "make reset-test-db",
+    )
+
+
+def _rows(n: int) -> str:
+    return f"{n} row{'s' if n != 1 else ''}"
 
 
 def check_deferred(db: Session, files: dict[TableName, FixtureFile]) -> None:
@@ -437,10 +515,55 @@ def _where(
     return exc.diag.table_name or ", ".join(map(str, tables))
 
 
+# "PL/pgSQL function audit_books() line 3 at SQL statement", "SQL function \"f\" statement 1"
+_FUNCTION_IN_CONTEXT = re.compile(r'(?:PL/pgSQL function ([^\s(]+)\(|SQL function "([^"]+)")')
+
+
+def _trigger_function(exc: psycopg2.Error) -> str | None:
+    """The outermost function the error's context names: the trigger that ran it."""
+    found = _FUNCTION_IN_CONTEXT.findall(exc.diag.context or "")
+    if not found:
+        return None
+    plpgsql, plain = found[-1]
+    return str(plpgsql or plain)
+
+
+def _in_trigger(
+    exc: psycopg2.Error, tables: Sequence[TableName], files: dict[TableName, FixtureFile]
+) -> LoadFailed | None:
+    """An error raised inside a trigger, blamed on the table being loaded (whose file is
+    the one to look at), not on the table the trigger wrote to."""
+    function = _trigger_function(exc)
+    if function is None:
+        return None
+    where = ", ".join(f"{t} ({files[t].path})" if t in files else str(t) for t in tables)
+    detail = f": {exc.diag.message_detail}" if exc.diag.message_detail else ""
+    constraint = f" (constraint {exc.diag.constraint_name})" if exc.diag.constraint_name else ""
+    hint = (
+        "a trigger of the target failed while loading: fix it, or load with "
+        "--disable-triggers (the tables' owner may)"
+    )
+    if isinstance(exc, psycopg2.errors.UndefinedTable | psycopg2.errors.UndefinedFunction):
+        hint = (
+            f"{function}() names something without its schema, and the import's search_path "
+            "does not reach it: set the search_path it needs "
+            "(PGOPTIONS='-csearch_path=myschema,public' before the command), or load with "
+            "--disable-triggers"
+        )
+    return LoadFailed(
+        f"{where}: trigger function {function}() failed while loading it: "
+        f"{exc.diag.message_primary}{detail}{constraint}",
+        hint=hint,
+    )
+
+
 def _rejected(
     exc: psycopg2.Error, tables: Sequence[TableName], files: dict[TableName, FixtureFile]
 ) -> LoadFailed:
     """A foreign-key or unique-key violation, said the way a user can act on it."""
+    in_trigger = _in_trigger(exc, tables, files)
+    if in_trigger is not None:
+        return in_trigger
     where = _where(exc, tables, files)
     constraint = f"(constraint {exc.diag.constraint_name})"
     if isinstance(exc, psycopg2.errors.UniqueViolation):
@@ -461,6 +584,9 @@ def _rejected(
 def _failed(
     exc: psycopg2.Error, tables: Sequence[TableName], files: dict[TableName, FixtureFile]
 ) -> LoadFailed:
+    in_trigger = _in_trigger(exc, tables, files)
+    if in_trigger is not None and not isinstance(exc, psycopg2.errors.InsufficientPrivilege):
+        return in_trigger
     detail = f": {exc.diag.message_detail}" if exc.diag.message_detail else ""
     hint = "the fixtures do not fit the target: re-export them, or migrate the database"
     if exc.diag.context:  # e.g. the trigger that failed

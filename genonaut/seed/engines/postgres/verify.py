@@ -6,6 +6,7 @@ a READ ONLY transaction begins, and everything else is a SELECT.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,10 @@ class TableCheck:
     in_file: int
     missing: int
     differing: int
+    # Rows of the target's table that the file does not hold: a note, not a problem.
+    extra: int = 0
+    # The first SAMPLE missing and differing rows, one line each.
+    details: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -79,24 +84,54 @@ class VerifyReport:
 
     def as_table(self) -> str:
         lines = format_table(
-            ("table", "in file", "missing", "differing"),
-            [(str(t.table), t.in_file, t.missing, t.differing) for t in self.tables],
+            ("table", "in file", "missing", "differing", "extra"),
+            [(str(t.table), t.in_file, t.missing, t.differing, t.extra) for t in self.tables],
             None,
         )
+        lines += self.problems()
+        lines += [
+            f"note: {t.table} holds {_rows(t.extra)} that the fixture does not (rows of "
+            "other tests, or of an older seed)"
+            for t in self.tables
+            if t.extra
+        ]
+        lines.append(self.result_line())
+        return "\n".join(lines)
+
+    def problems(self) -> list[str]:
+        """One line per missing or differing row shown, and per relation with orphans."""
+        lines: list[str] = []
+        for t in self.tables:
+            lines += t.details
+            shown = len(t.details)
+            if t.missing + t.differing > shown:
+                rest = t.missing + t.differing - shown
+                more = f"{rest} more row{'s' if rest != 1 else ''}"
+                lines.append(f"  ... and {more} of {t.table} missing or differing")
         for check in self.relations:
             if check.orphans:
                 kind = "virtual relation" if check.relation.is_virtual else "foreign key"
                 lines.append(
-                    f"orphans: {check.orphans} rows of {check.child} reference nothing through "
-                    f"{kind} {check.relation.name}: {check.relation.describe()}"
+                    f"orphans: {check.child}: {_rows(check.orphans)} whose reference through "
+                    f"{kind} {check.relation.name} finds no row: {check.relation.describe()}"
                 )
+        return lines
+
+    def result_line(self) -> str:
         bad = sum(not t.ok for t in self.tables) + sum(bool(r.orphans) for r in self.relations)
-        verdict = "OK" if self.ok else f"FAILED: {bad} problems"
-        lines.append(
-            f"verify {verdict}: {len(self.tables)} tables, {len(self.relations)} relations "
+        verdict = "OK" if self.ok else f"FAILED: {bad} problem{'s' if bad != 1 else ''}"
+        # A relation declared on a partitioned table is checked once per partition.
+        relations = len({r.relation for r in self.relations})
+        checks = len(self.relations)
+        across = f" ({checks} checks, one per partition)" if checks != relations else ""
+        return (
+            f"verify {verdict}: {len(self.tables)} tables, {relations} relations{across} "
             f"checked in {self.seconds:.2f}s -> {self.database}"
         )
-        return "\n".join(lines)
+
+
+def _rows(n: int) -> str:
+    return f"{n} row{'s' if n != 1 else ''}"
 
 
 def verify_seed(
@@ -133,6 +168,7 @@ def verify_seed(
             if stages:
                 copy_stages(db, stages.values())
             checks = {c.table: c for c in missing_rows(db, schema, list(stages.values()))}
+            checks.update(row_details(db, schema, stages, checks))
             report.tables = [
                 checks.get(f.name, TableCheck(f.name, f.entry.rows, 0, 0)) for f in files
             ]
@@ -166,15 +202,19 @@ def missing_rows(db: Session, schema: Schema, stages: Sequence[Stage]) -> list[T
         if key and set(key) <= set(columns):
             parts.append(
                 sql.SQL(
-                    "SELECT {} AS i, count(*) FILTER (WHERE t.{} IS NULL), "
-                    "count(*) FILTER (WHERE t.{} IS NOT NULL AND {} <> {}) "
-                    "FROM {} s LEFT JOIN {} t ON {}"
+                    "SELECT {} AS i, count(*) FILTER (WHERE t.{} IS NULL AND s.{} IS NOT NULL), "
+                    "count(*) FILTER (WHERE t.{} IS NOT NULL AND s.{} IS NOT NULL AND {} <> {}), "
+                    "count(*) FILTER (WHERE s.{} IS NULL) "
+                    "FROM {} s FULL JOIN {} t ON {}"
                 ).format(
                     sql.Literal(i),
                     sql.Identifier(key[0]),
                     sql.Identifier(key[0]),
+                    sql.Identifier(key[0]),
+                    sql.Identifier(key[0]),
                     s_row,
                     t_row,
+                    sql.Identifier(key[0]),
                     stage.ident,
                     ident(stage.file.name),
                     sql.SQL(" AND ").join(
@@ -186,12 +226,84 @@ def missing_rows(db: Session, schema: Schema, stages: Sequence[Stage]) -> list[T
             parts.append(
                 sql.SQL(
                     "SELECT {} AS i, count(*) FILTER (WHERE NOT EXISTS "
-                    "(SELECT FROM {} t WHERE {} = {})), 0 FROM {} s"
+                    "(SELECT FROM {} t WHERE {} = {})), 0, 0 FROM {} s"
                 ).format(sql.Literal(i), ident(stage.file.name), t_row, s_row, stage.ident)
             )
     rows = db.fetch(sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(p) for p in parts))
-    found = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+    found = {int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in rows}
     return [TableCheck(s.file.name, s.file.entry.rows, *found[i]) for i, s in enumerate(stages)]
+
+
+SAMPLE = 5  # missing or differing rows shown per table; the rest are counted
+
+
+def row_details(
+    db: Session, schema: Schema, stages: dict[TableName, Stage], checks: dict[TableName, TableCheck]
+) -> dict[TableName, TableCheck]:
+    """For each table with missing or differing rows, the first SAMPLE of them by key, as
+    `missing: table key=value` and `differs: table key=value: column: fixture 'a',
+    database 'b'` lines. One statement per such table."""
+    found: dict[TableName, TableCheck] = {}
+    for name, check in checks.items():
+        key = schema.table(name).primary_key
+        columns = stages[name].file.entry.columns
+        if check.ok or not key or not set(key) <= set(columns):
+            if not check.ok:  # without a key, a row is missing or there: no values to compare
+                found[name] = dataclasses.replace(
+                    check, details=(f"missing: {name}: {_rows(check.missing)} (no primary key)",)
+                )
+            continue
+        order = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in key)
+        # The first SAMPLE missing rows and the first SAMPLE differing ones, each by key.
+        query = sql.SQL(
+            "SELECT m, {} FROM (SELECT t.{} IS NULL AS m, {}, {}, row_number() OVER "
+            "(PARTITION BY t.{} IS NULL ORDER BY {}) AS n FROM {} s LEFT JOIN {} t ON {} "
+            "WHERE t.{} IS NULL OR {} <> {}) d WHERE n <= {} ORDER BY m DESC, n"
+        ).format(
+            sql.SQL(", ").join(sql.Identifier(f"v{i}") for i in range(2 * len(columns))),
+            sql.Identifier(key[0]),
+            sql.SQL(", ").join(
+                sql.SQL("s.{}::text AS {}").format(sql.Identifier(c), sql.Identifier(f"v{i}"))
+                for i, c in enumerate(columns)
+            ),
+            sql.SQL(", ").join(
+                sql.SQL("t.{}::text AS {}").format(
+                    sql.Identifier(c), sql.Identifier(f"v{len(columns) + i}")
+                )
+                for i, c in enumerate(columns)
+            ),
+            sql.Identifier(key[0]),
+            order,
+            stages[name].ident,
+            ident(name),
+            sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(k)) for k in key),
+            sql.Identifier(key[0]),
+            _row_text("s", columns),
+            _row_text("t", columns),
+            sql.Literal(SAMPLE),
+        )
+        lines = []
+        for is_missing, *values in db.fetch(query):
+            mine, theirs = values[: len(columns)], values[len(columns) :]
+            by_column = dict(zip(columns, mine, strict=True))
+            where = ", ".join(f"{k}={by_column[k]}" for k in key)
+            if is_missing:
+                lines.append(f"missing: {name} {where}")
+                continue
+            changed = "; ".join(
+                f"{c}: fixture {_shown(a)}, database {_shown(b)}"
+                for c, a, b in zip(columns, mine, theirs, strict=True)
+                if a != b
+            )
+            lines.append(f"differs: {name} {where}: {changed}")
+        found[name] = dataclasses.replace(check, details=tuple(lines))
+    return found
+
+
+def _shown(value: str | None) -> str:
+    if value is None:
+        return "NULL"
+    return repr(value if len(value) <= 60 else value[:57] + "...")
 
 
 def relations_of(
