@@ -58,12 +58,17 @@ def connect(url: str, *, read_only: bool = False, application: str = "genonaut-s
             f"cannot use database URL {redact(url)}: {exc}",
             hint="URLs look like postgresql://user@host:5432/dbname",
         ) from exc
+    # All settings in one round trip, outside a transaction (they hold for the session).
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT set_config(name, value, false) "
+            "FROM unnest(%s::text[], %s::text[]) AS s(name, value)",
+            (list(STABLE_OUTPUT_SETTINGS), list(STABLE_OUTPUT_SETTINGS.values())),
+        )
+    conn.autocommit = False
     if read_only:
         conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
-    with conn.cursor() as cur:
-        for name, value in STABLE_OUTPUT_SETTINGS.items():
-            cur.execute("SELECT set_config(%s, %s, false)", (name, value))
-    conn.commit()
     return conn
 
 
