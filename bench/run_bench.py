@@ -472,7 +472,7 @@ def plot(steps: list[Step], sources: list[Source]) -> None:
     times.set_xlabel("rows in the demo database (millions)")
     times.set_ylabel("seconds (median, whole process)")
     times.set_ylim(bottom=0)
-    times.legend(loc="lower right")
+    times.legend(loc="upper left")
     times.set_title(f"Seed export (limit {LIMIT}) and import, and their floors")
     ratios.set_xlabel("rows in the demo database (millions)")
     ratios.set_ylabel("tool / floor (dashed: targets)")
