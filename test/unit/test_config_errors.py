@@ -145,3 +145,25 @@ def test_table_lists_given_twice_add_up() -> None:
     settings = build_settings(args)
     assert settings.tables == ("users", "tags", "content_items")
     assert settings.exclude == ("route_analytics", "generation_events")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app@[::1]:5432/demo",
+        "postgresql://app@h1:5432,h2:5433/demo",
+        "postgresql://app:p%40ss@/demo?host=/var/run/postgresql",
+        "postgresql:///demo",
+    ],
+)
+def test_urls_libpq_accepts_pass(url: str) -> None:
+    assert checked_url(url, "x") == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://app@db:/demo", "postgresql://app@h1:5432,h2:x/demo", "postgresql://db:0/d"],
+)
+def test_a_port_that_is_not_a_number_is_not_a_url(url: str) -> None:
+    with pytest.raises(SettingsError, match="is not a database URL"):
+        checked_url(url, "x")
