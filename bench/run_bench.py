@@ -45,6 +45,17 @@ EXPORT_OVER_FLOOR = 1.5  # export at scale 1.0, over its floor
 EXPORT_GROWTH = 1.2  # export at scale 1.0, over scale 0.1
 IMPORT_OVER_FLOOR = 1.3  # import of the committed seed, over its floor
 PEAK_RSS_MB = 60.0  # export and import, at every scale
+IMPORT_MS = 150.0  # python -X importtime of what each command loads
+# What each command loads for its work: the script, and the engine modules it imports once its
+# flags are read.
+LOADS = {
+    "export": (f"{PACKAGE}.export_seed_from_demo", "genonaut.seed.engines.postgres.exporter"),
+    "import": (
+        f"{PACKAGE}.import_seed_to_test",
+        "genonaut.seed.engines.postgres.loader",
+        "genonaut.seed.engines.postgres.verify",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -334,7 +345,31 @@ def summarize(runs: list[Run], data: str, step: str, statements: tuple[int, int]
     )
 
 
-def targets(steps: list[Step], sources: list[Source]) -> list[tuple[str, bool | None, str]]:
+def import_ms(modules: Sequence[str], runs: int = 11) -> float:
+    """Median over `runs` processes of what `python -X importtime -c "import <modules>"` says
+    importing them costs: the cumulative time of each top-level genonaut entry, summed."""
+    times = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", f"import {', '.join(modules)}"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=True,
+        )
+        total = 0
+        for line in done.stderr.splitlines():  # import time: self | cumulative | name
+            parts = line.split("|")
+            # One space before the name: top level. Times in microseconds.
+            if len(parts) == 3 and parts[2].startswith(" genonaut") and parts[1].strip().isdigit():
+                total += int(parts[1])
+        times.append(total / 1000)
+    return statistics.median(times)
+
+
+def targets(
+    steps: list[Step], sources: list[Source], start_up: dict[str, float]
+) -> list[tuple[str, bool | None, str]]:
     """Each target: its name, whether it holds (None: not measured in this run), the figures."""
     exports = {s.data: s for s in steps if s.step == "export"}
     checks: list[tuple[str, bool | None, str]] = []
@@ -371,6 +406,13 @@ def targets(steps: list[Step], sources: list[Source]) -> list[tuple[str, bool | 
             f"peak RSS <= {PEAK_RSS_MB:.0f} MB, export and import, every scale",
             rss <= PEAK_RSS_MB,
             ", ".join(f"{s.step} {s.data}: {s.tool_rss_mb:.0f}" for s in steps) + " MB",
+        )
+    )
+    checks.append(
+        (
+            f"importing what each command loads <= {IMPORT_MS:.0f} ms (python -X importtime)",
+            max(start_up.values()) <= IMPORT_MS,
+            ", ".join(f"{step}: {ms:.0f} ms" for step, ms in start_up.items()),
         )
     )
     counts = {s.statements for s in exports.values()}
@@ -533,7 +575,8 @@ def main(argv: list[str] | None = None) -> int:
             steps.append(summarize(runs, "committed", "import", counts))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    checks = targets(steps, sources)
+    start_up = {step: import_ms(modules) for step, modules in LOADS.items()}
+    checks = targets(steps, sources, start_up)
     write_results(runs, steps, sources, checks, server_name, load)
     print((RESULTS / "bench.md").read_text())
     for name, ok, value in checks:
