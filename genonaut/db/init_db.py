@@ -12,10 +12,18 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from genonaut.database_url import connection_error, first_line, redact
 from genonaut.db.schema import ALEMBIC_REVISION, PARTITION_DDL, alembic_version, metadata
-from genonaut.db.utils import connection_failed, redact
-from genonaut.seed.engines.postgres.connection import first_line
-from genonaut.seed.errors import SetupFailed
+from genonaut.db.utils import target_url
+from genonaut.errors import HintedError, fail
+
+
+class CannotConnect(HintedError):
+    """The database server could not be reached or refused the login."""
+
+
+class SchemaRefused(HintedError):
+    """The database would not take the app's schema."""
 
 
 def _engine(url: str, **kwargs: object) -> Engine:
@@ -82,24 +90,29 @@ def create_schema(url: str) -> bool:
 
 
 def prepare(url: str) -> tuple[bool, bool]:
-    """`ensure_database` then `create_schema`, with the driver's errors as `SeedError`s.
+    """`ensure_database` then `create_schema`, with the driver's errors as `HintedError`s.
 
     Returns (database created, schema created).
     """
     try:
         created = ensure_database(url)
     except DBAPIError as exc:  # unreachable, refused login, no right to create databases
-        raise connection_failed(exc, url) from exc
+        raise _cannot_connect(exc, url) from exc
     try:
         built = create_schema(url)
     except OperationalError as exc:
-        raise connection_failed(exc, url) from exc
+        raise _cannot_connect(exc, url) from exc
     except DBAPIError as exc:
-        raise SetupFailed(
+        raise SchemaRefused(
             f"cannot create the app's schema in {redact(url)}: {first_line(exc)}",
             hint="the database holds other tables; use an empty or a new database",
         ) from exc
     return created, built
+
+
+def _cannot_connect(exc: DBAPIError, url: str) -> CannotConnect:
+    message, hint = connection_error(exc, url)
+    return CannotConnect(message, hint=hint)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,13 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     target.add_argument("--database-url", help="this database instead")
     parser.add_argument("--traceback", action="store_true", help="show the stack on errors")
     args = parser.parse_args(argv)
-    from genonaut.seed.cli import database_url_of, fail
-    from genonaut.seed.errors import SeedError
-
     try:
-        url = database_url_of(args)
+        url = target_url(args.env_target, args.database_url)
         created, built = prepare(url)
-    except SeedError as exc:
+    except HintedError as exc:
         if args.traceback:
             raise
         return fail(exc)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from genonaut.seed.engines.postgres.connection import Tracer
-from genonaut.seed.errors import SeedError
+from genonaut.errors import fail as fail
+from genonaut.seed.errors import ConfigError
+
+if TYPE_CHECKING:
+    from genonaut.seed.engines.postgres.connection import Tracer
 
 
 def add_target_flags(parser: argparse.ArgumentParser, default_env: str, verb: str) -> None:
@@ -34,11 +37,12 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
 
 def database_url_of(args: argparse.Namespace) -> str:
     """The URL --database-url or --env-target names; a malformed one is a ConfigError."""
-    from genonaut.db.utils import checked_url, database_url
+    from genonaut.db.utils import SettingsError, target_url
 
-    if args.database_url:
-        return checked_url(str(args.database_url), "--database-url")
-    return database_url(args.env_target)
+    try:
+        return target_url(args.env_target, args.database_url)
+    except SettingsError as exc:
+        raise ConfigError(exc.message, hint=exc.hint) from exc
 
 
 def tracer_for(args: argparse.Namespace) -> Tracer | None:
@@ -50,14 +54,6 @@ def tracer_for(args: argparse.Namespace) -> Tracer | None:
 def say(args: argparse.Namespace) -> Output:
     """What a script shows on stdout and stderr, as --verbosity and the terminal allow."""
     return Output(args)
-
-
-def fail(exc: SeedError) -> int:
-    """`Error:` and `Hint:` on stderr; the exit code of the error (2)."""
-    print(f"Error: {exc.message}", file=sys.stderr)
-    if exc.hint:
-        print(f"Hint: {exc.hint}", file=sys.stderr)
-    return exc.exit_code
 
 
 INTERRUPTED = 130  # what a shell reports for a process ended by SIGINT (128 + 2)

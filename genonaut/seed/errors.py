@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
+from genonaut.errors import HintedError
 
-class SeedError(Exception):
-    """Base class: a condition the user can act on. `hint` says how."""
 
-    exit_code = 2
-
-    def __init__(self, message: str, *, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return self.message
+class SeedError(HintedError):
+    """Base class of the seed tool's errors: a condition the user can act on. `hint` says how."""
 
 
 class ConfigError(SeedError):

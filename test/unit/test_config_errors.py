@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from genonaut.db.demo.seed_data_gen.export_seed_from_demo import build_settings, parse_args
-from genonaut.db.utils import checked_url, database_url, to_libpq_dsn
+from genonaut.db.utils import SettingsError, checked_url, database_url, to_libpq_dsn
 from genonaut.seed.core.settings import load_config
 from genonaut.seed.errors import ConfigError
 
@@ -27,7 +27,7 @@ def _config(root: Path, document: object) -> None:
 def test_a_misspelt_key_in_the_connection_file_is_named(root: Path) -> None:
     # "dbname" for "database" used to connect silently to genonaut_test instead.
     _config(root, {"host": "db", "port": 5432, "dbname": "mine", "user": "app"})
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(SettingsError) as info:
         database_url("test", root=root, environ={})
     assert "dbname" in info.value.message and "local-test.json" in info.value.message
     assert "database" in info.value.hint
@@ -36,7 +36,7 @@ def test_a_misspelt_key_in_the_connection_file_is_named(root: Path) -> None:
 @pytest.mark.parametrize("port", ["54x", -1, 70000, True, 5432.5])
 def test_a_port_that_is_not_a_port_is_a_config_error(root: Path, port: object) -> None:
     _config(root, {"host": "db", "port": port, "user": "app"})
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(SettingsError) as info:
         database_url("test", root=root, environ={})
     assert "port" in info.value.message
 
@@ -54,7 +54,7 @@ def test_a_socket_directory_as_host_goes_in_the_query(root: Path) -> None:
 
 def test_a_host_that_is_not_a_string_is_a_config_error(root: Path) -> None:
     _config(root, {"host": ["db"], "user": "app"})
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(SettingsError) as info:
         database_url("test", root=root, environ={})
     assert "host" in info.value.message
 
@@ -81,7 +81,7 @@ def test_the_password_in_env_shared_is_taken_as_written(
     "url", ["postgresql://app:s3cret@db:54x/demo", "not a url", "mysql://app:s3cret@db/demo"]
 )
 def test_a_malformed_database_url_variable_is_named_without_its_value(url: str) -> None:
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(SettingsError) as info:
         database_url("demo", environ={"DATABASE_URL_DEMO": url})
     assert "DATABASE_URL_DEMO" in info.value.message
     assert "s3cret" not in info.value.message + info.value.hint
@@ -145,3 +145,25 @@ def test_table_lists_given_twice_add_up() -> None:
     settings = build_settings(args)
     assert settings.tables == ("users", "tags", "content_items")
     assert settings.exclude == ("route_analytics", "generation_events")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app@[::1]:5432/demo",
+        "postgresql://app@h1:5432,h2:5433/demo",
+        "postgresql://app:p%40ss@/demo?host=/var/run/postgresql",
+        "postgresql:///demo",
+    ],
+)
+def test_urls_libpq_accepts_pass(url: str) -> None:
+    assert checked_url(url, "x") == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://app@db:/demo", "postgresql://app@h1:5432,h2:x/demo", "postgresql://db:0/d"],
+)
+def test_a_port_that_is_not_a_number_is_not_a_url(url: str) -> None:
+    with pytest.raises(SettingsError, match="is not a database URL"):
+        checked_url(url, "x")

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from genonaut.db.utils import database_url, redact, repo_root, to_libpq_dsn
-from genonaut.seed.errors import ConfigError
+from genonaut.db.utils import SettingsError, database_url, redact, repo_root, to_libpq_dsn
 
 
 @pytest.fixture
@@ -54,13 +53,13 @@ def test_environment_variable_wins(root: Path) -> None:
 
 
 def test_unknown_environment_is_a_clear_error(root: Path) -> None:
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(SettingsError) as info:
         database_url("prod", root=root, environ={})
     assert "demo, test" in info.value.hint
 
 
 def test_missing_config_says_what_to_create(root: Path) -> None:
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(SettingsError) as info:
         database_url("demo", root=root, environ={})
     assert "local-demo.json" in info.value.message
     assert "DATABASE_URL_DEMO" in info.value.hint
@@ -74,7 +73,7 @@ def test_committed_configs_name_the_two_databases() -> None:
 
 def test_invalid_config_names_the_file(root: Path) -> None:
     (root / "config" / "local-test.json").write_text("{not json")
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(SettingsError) as info:
         database_url("test", root=root, environ={})
     assert "local-test.json" in info.value.message
 
@@ -120,3 +119,42 @@ def test_redact_keeps_the_rest() -> None:
         == "postgresql://app:***@db/genonaut_demo"
     )
     assert redact("postgresql://app@db/genonaut_demo") == "postgresql://app@db/genonaut_demo"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        # As written: no re-encoding, no reordering, only the password replaced.
+        (
+            "postgresql+psycopg2://app:s3cret@db:5432/demo",
+            "postgresql+psycopg2://app:***@db:5432/demo",
+        ),
+        (
+            "postgresql://app:s3%40cr/et@db/demo?sslmode=require",
+            "postgresql://app:***@db/demo?sslmode=require",
+        ),
+        (
+            "postgresql://app@db/demo?password=s3cret&sslmode=require",
+            "postgresql://app@db/demo?password=***&sslmode=require",
+        ),
+        ("host=db password='s3 cret' dbname=demo", "host=db password=*** dbname=demo"),
+        # An empty password hides nothing.
+        (
+            "postgresql://postgres:@/postgres?host=/tmp/pg",
+            "postgresql://postgres:@/postgres?host=/tmp/pg",
+        ),
+    ],
+)
+def test_redact_shows_the_url_as_written(url: str, shown: str) -> None:
+    assert redact(url) == shown
+
+
+def test_a_generated_url_comes_back_through_libpq_unchanged(root: Path) -> None:
+    (root / "config" / "local-test.json").write_text(
+        json.dumps({"host": "::1", "port": 6543, "database": "gen/onaut test", "user": "a@b"})
+    )
+    (root / "env" / ".env.shared").write_text("DB_PASSWORD='p@ss:w/o%rd#1 ?'\n")
+    url = database_url("test", root=root, environ={})
+    assert to_libpq_dsn(url) == (
+        "host=::1 port=6543 user=a@b password='p@ss:w/o%rd#1 ?' dbname='gen/onaut test'"
+    )

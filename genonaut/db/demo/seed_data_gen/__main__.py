@@ -9,7 +9,8 @@ import argparse
 import sys
 
 from genonaut.db.demo.seed_data_gen.demo_data import generate_demo_data, has_data
-from genonaut.seed.errors import SeedError, SetupFailed
+from genonaut.errors import HintedError
+from genonaut.seed.errors import SetupFailed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"cannot fill {redact(url)}: {first_line(exc)}; nothing was written",
                 hint="its tables are not the app's: fill a database that make init-demo made",
             ) from exc
-    except SeedError as exc:
+    except HintedError as exc:  # the seed tool's errors, and init_db's
         output.end()
         if args.traceback:
             raise

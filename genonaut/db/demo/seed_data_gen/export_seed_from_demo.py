@@ -27,7 +27,6 @@ from genonaut.seed.core.settings import (
     load_config,
     parse_assignment,
 )
-from genonaut.seed.engines.postgres.exporter import check_fixtures, export_seed
 from genonaut.seed.errors import ConfigError, SeedError
 
 
@@ -139,6 +138,9 @@ def build_settings(args: argparse.Namespace) -> ExportSettings:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # Imported once the flags are read, so that --help and a usage error do not load the driver.
+    from genonaut.seed.engines.postgres.exporter import check_fixtures, export_seed
+
     tracer = tracer_for(args)
     progress = say(args)
     chosen: list[TableName] = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from genonaut.db.utils import repo_root
 from genonaut.seed.cli import (
@@ -19,10 +20,10 @@ from genonaut.seed.cli import (
     tracer_for,
 )
 from genonaut.seed.core.settings import DEFAULT_OUTPUT_DIR
-from genonaut.seed.engines.postgres.loader import TableResult, import_seed
-from genonaut.seed.engines.postgres.reset import reset_to_seed
-from genonaut.seed.engines.postgres.verify import verify_seed
 from genonaut.seed.errors import SeedError
+
+if TYPE_CHECKING:
+    from genonaut.seed.engines.postgres.loader import TableResult
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -93,6 +94,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # Imported once the flags are read, so that --help and a usage error do not load the driver.
+    from genonaut.seed.engines.postgres.loader import import_seed
+    from genonaut.seed.engines.postgres.reset import reset_to_seed
+    from genonaut.seed.engines.postgres.verify import verify_seed
+
     tracer = tracer_for(args)
     output = say(args)
     progressed: list[TableResult] = []

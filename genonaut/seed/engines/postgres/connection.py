@@ -14,9 +14,11 @@ from typing import IO, Any
 import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
+from genonaut.database_url import connection_error
+from genonaut.database_url import first_line as first_line
+from genonaut.database_url import redact as redact
+from genonaut.database_url import to_libpq_dsn as to_libpq_dsn
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.errors import ConnectionFailed
 
@@ -46,95 +48,34 @@ STABLE_OUTPUT_SETTINGS = {
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
 
 
-def to_libpq_dsn(url: str) -> str:
-    """A DSN psycopg2.connect accepts, from a SQLAlchemy-style or libpq URL.
-
-    >>> to_libpq_dsn("postgresql+psycopg2://app:pw@db:6543/genonaut_test")
-    'host=db port=6543 user=app password=pw dbname=genonaut_test'
-    >>> to_libpq_dsn("postgresql://postgres:@/postgres?host=/tmp/sock")
-    'host=/tmp/sock user=postgres dbname=postgres'
-    """
-    parsed = make_url(url)
-    parts: dict[str, Any] = {
-        "host": parsed.host,
-        "port": parsed.port,
-        "user": parsed.username,
-        "password": parsed.password,
-        "dbname": parsed.database,
-    }
-    for key, value in parsed.query.items():
-        parts[key] = value if isinstance(value, str) else value[-1]
-    dsn: str = psycopg2.extensions.make_dsn(
-        **{key: value for key, value in parts.items() if value not in (None, "")}
-    )
-    return dsn
-
-
-def redact(url: str) -> str:
-    """The URL with its password hidden, for messages.
-
-    >>> redact("postgresql://app:s3cret@db/genonaut_demo")
-    'postgresql://app:***@db/genonaut_demo'
-    """
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):  # not a URL (a libpq keyword string, say): show nothing
-        return "<database URL>"
-
-
-def first_line(exc: BaseException) -> str:
-    """A driver error's message in one line (SQLAlchemy's wrapper unwrapped); its class name
-    when it says nothing."""
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def connection_failed(exc: BaseException, url: str) -> ConnectionFailed:
-    """A one-line `ConnectionFailed` for a driver error, with a hint that fits its cause.
-
-    The driver's message names the host, user and database but never the password.
-    """
-    first = first_line(exc)
-    if "password authentication failed" in first or "no password supplied" in first:
-        hint = (
-            "check the password: DB_PASSWORD or DB_PASSWORD_DEMO / DB_PASSWORD_TEST in "
-            "env/.env.shared, or the one in DATABASE_URL_DEMO / DATABASE_URL_TEST"
-        )
-    elif 'role "' in first and "does not exist" in first:
-        hint = "check the user in config/local-<env>.json, or in DATABASE_URL_DEMO / _TEST"
-    elif 'database "' in first and "does not exist" in first:
-        hint = "create it with its schema: make init-demo / make init-test"
-    elif "permission denied" in first:
-        hint = "ask for the CREATEDB privilege, or create the database yourself and run again"
-    else:
-        hint = (
-            "start the server, or point the tool elsewhere: config/local-<env>.json, "
-            "DATABASE_URL_DEMO / DATABASE_URL_TEST or --database-url"
-        )
-    return ConnectionFailed(f"cannot connect to {redact(url)}: {first}", hint=hint)
-
-
 def connect(url: str, *, read_only: bool = False, application: str = "genonaut-seed") -> Connection:
     """Open a connection with stable output settings; read-only ones see one snapshot."""
     try:
         conn = psycopg2.connect(to_libpq_dsn(url), application_name=application, connect_timeout=10)
     except psycopg2.OperationalError as exc:
-        raise connection_failed(exc, url) from exc
-    except Exception as exc:  # a malformed URL raises from make_url or libpq
+        message, hint = connection_error(exc, url)
+        raise ConnectionFailed(message, hint=hint) from exc
+    except Exception as exc:  # libpq refuses a malformed URL
         raise ConnectionFailed(
             f"cannot use database URL {redact(url)}: {exc}",
             hint="URLs look like postgresql://user@host:5432/dbname",
         ) from exc
+    # All settings in one round trip, outside a transaction (they hold for the session).
+    settings = dict(STABLE_OUTPUT_SETTINGS)
+    if read_only:
+        # Every transaction of the session is READ ONLY, not only those psycopg2 begins;
+        # inside one, PostgreSQL refuses to switch to read-write.
+        settings["default_transaction_read_only"] = "on"
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT set_config(name, value, false) "
+            "FROM unnest(%s::text[], %s::text[]) AS s(name, value)",
+            (list(settings), list(settings.values())),
+        )
+    conn.autocommit = False
     if read_only:
         conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
-    with conn.cursor() as cur:
-        for name, value in STABLE_OUTPUT_SETTINGS.items():
-            cur.execute("SELECT set_config(%s, %s, false)", (name, value))
-        if read_only:
-            # Every transaction of the session is READ ONLY, not only those psycopg2 begins;
-            # inside one, PostgreSQL refuses to switch to read-write.
-            cur.execute("SELECT set_config('default_transaction_read_only', 'on', false)")
-    conn.commit()
     return conn
 
 
