@@ -27,7 +27,7 @@ import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
-from genonaut.seed.engines.postgres.connection import connection_failed, redact, to_libpq_dsn
+from genonaut.database_url import connection_error, redact, to_libpq_dsn
 from genonaut.seed.errors import ConnectionFailed, SeedError
 
 log = logging.getLogger(__name__)
@@ -133,9 +133,9 @@ class TemplateServer:
                 to_libpq_dsn(url), application_name="genonaut-seed-pytest", connect_timeout=10
             )
         except psycopg2.OperationalError as exc:
-            failed = connection_failed(exc, url)
+            message, _ = connection_error(exc, url)
             raise ConnectionFailed(
-                failed.message,
+                message,
                 hint="start the server or correct GENONAUT_TEST_DATABASE_URL (--seed-database-url);"
                 " leave it unset to let the plugin start an embedded PostgreSQL",
             ) from exc
