@@ -215,6 +215,7 @@ def test_tables_whose_names_look_like_paths_get_files_of_their_own(
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(
         [
             MANIFEST,
+            "SEED.md",
             "a%2Eb.tsv",
             "a.b.tsv",
             "x%2Fy.tsv",

@@ -95,7 +95,7 @@ def test_a_missing_row_in_a_changed_target_points_at_reset(
     with pytest.raises(LoadFailed) as raised:
         import_seed(seed, empty_db_url)
     assert "references a missing row" in raised.value.message
-    assert raised.value.hint == RESET_HINT
+    assert raised.value.hint.startswith(RESET_HINT)
     assert "make reset-test-db" in raised.value.hint
     assert reset_to_seed(seed, empty_db_url).changed
     assert run_sql(empty_db_url, "SELECT code FROM parent UNION ALL SELECT code FROM child") == [

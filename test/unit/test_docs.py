@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
+import sys
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,8 +84,8 @@ def test_every_make_target_is_in_the_command_reference() -> None:
     assert documented <= targets
 
 
-# Flags of other programs that the docs name: mypy's, git's, pytest's.
-OTHER_PROGRAMS_FLAGS = {"--strict", "--stat", "--durations", "--ignore"}
+# Flags of other programs that the docs name: mypy's, git's, pytest's and pytest-xdist's.
+OTHER_PROGRAMS_FLAGS = {"--strict", "--stat", "--durations", "--ignore", "--fixtures", "--dist"}
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]+")
 
 
@@ -95,7 +98,39 @@ def _all_options() -> set[str]:
         for m in ("genonaut.db.demo.seed_data_gen.__main__", "genonaut.db.init_db")
     ]
     parsers.append(run_demo.main)
-    return {o for parse in parsers for o in _options(parse)}
+    parsers += [_bench(name).main for name in ("run_bench", "plugin_bench")]
+    return {o for parse in parsers for o in _options(parse)} | _plugin_options()
+
+
+def _plugin_options() -> set[str]:
+    """The command-line options the pytest plugin adds, recorded as it adds them."""
+    from genonaut.seed.pytest_plugin import plugin
+
+    class Recorder:
+        names: set[str] = set()
+
+        def getgroup(self, *args: object, **kwargs: object) -> Recorder:
+            return self
+
+        def addoption(self, *names: str, **kwargs: object) -> None:
+            self.names.update(names)
+
+        def addini(self, *args: object, **kwargs: object) -> None:
+            pass
+
+    recorder = Recorder()
+    plugin.pytest_addoption(recorder)  # type: ignore[arg-type]
+    return recorder.names
+
+
+def _bench(name: str) -> Any:
+    """A benchmark program of bench/, which is no package, loaded from its file."""
+    spec = importlib.util.spec_from_file_location(name, DOCS.parent / "bench" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
 
 
 def _strings_in_the_code() -> set[str]:

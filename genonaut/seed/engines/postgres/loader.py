@@ -279,9 +279,7 @@ def _after_kept_rows(exc: LoadFailed, report: ImportReport) -> LoadFailed | None
     return LoadFailed(
         f"{exc.message}. Before that, rows already in the target were kept although they "
         f"differ from the fixture's: {named}",
-        hint="the target holds other data (an older seed?) under the fixture's keys: import "
-        "with --truncate-first to replace it, or put the test database back to the seed with "
-        "make reset-test-db",
+        hint=f"{RESET_HINT}, or import with --truncate-first to replace those rows",
     )
 
 
