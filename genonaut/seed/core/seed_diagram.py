@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from genonaut.seed.core.fixture_files import FixtureFile, read_fixture_files
-from genonaut.seed.core.fixture_format import Manifest, decode_row
+from genonaut.seed.core.fixture_format import Manifest, decode_row, name_text, parse_name
 from genonaut.seed.core.schema_graph import ForeignKey, TableName
 
 SEED_MD = "SEED.md"
@@ -146,7 +146,7 @@ def render_seed_md(manifest: Manifest, counts: Mapping[TableName, TableCounts], 
     for name in tables:
         c = counts.get(name) or TableCounts(manifest.table(name).rows, 0, 0, 0)
         lines.append(
-            f"| `{name.display}` | {c.rows} | {c.by_limit} | {c.by_closure} | {c.by_include} |"
+            f"| `{_label(name)}` | {c.rows} | {c.by_limit} | {c.by_closure} | {c.by_include} |"
         )
     total = sum(t.rows for t in manifest.tables)
     lines += ["", f"{len(tables)} tables, {total} rows.", "", "## Relations", ""]
@@ -175,7 +175,7 @@ def render_seed_md(manifest: Manifest, counts: Mapping[TableName, TableCounts], 
 def counts_in(text: str) -> dict[TableName, TableCounts]:
     """The per-table counts a SEED.md records (the export knew them; the files do not)."""
     return {
-        TableName.parse(name): TableCounts(int(rows), int(limit), int(closure), int(include))
+        parse_name(name): TableCounts(int(rows), int(limit), int(closure), int(include))
         for name, rows, limit, closure, include in _COUNTS_ROW.findall(text)
     }
 
@@ -193,13 +193,21 @@ def check_seed_md(directory: Path, manifest: Manifest) -> list[str]:
 
 
 def _id(name: TableName) -> str:
-    """A Mermaid entity name: letters, digits and _ only."""
-    return re.sub(r"\W", "_", name.display if name.schema == "public" else name.qualified)
+    """A Mermaid entity name: letters, digits and _ only; other characters are written by
+    their code (`a.b` in public is `a_x2e_b`, `b` in schema `a` is `a_b`), so no two tables
+    share one."""
+    parts = (name.name,) if name.schema == "public" else (name.schema, name.name)
+    return "_".join(re.sub(r"\W", lambda m: f"_x{ord(m.group()):x}_", p) for p in parts)
+
+
+def _label(name: TableName) -> str:
+    """The name people use, quoted as the manifest quotes it where a dot would mislead."""
+    return name_text(name) if "." in name.name or name.name.startswith('"') else name.display
 
 
 def _entity(name: TableName) -> str:
-    label = name.display
-    return _id(name) if _id(name) == label else f'{_id(name)}["{label}"]'
+    label = _label(name)
+    return _id(name) if _id(name) == label else f'{_id(name)}["{label.replace(chr(34), "#quot;")}"]'
 
 
 def _cell(text: str) -> str:
