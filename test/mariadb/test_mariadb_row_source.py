@@ -1,0 +1,197 @@
+"""MariaDB's answers to the selection's row questions agree with the in-memory ones: the same
+decisions over the same rows choose the same rows, in few statements; user conditions are
+spliced in as MariaDB SQL, and a refused one is named. On the Chinook sample, the selection is
+closed over foreign keys and leaves no table with rows empty."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+
+import pytest
+from mariadb_helpers import run
+from memory_rows import MemoryRows, Row
+from samples import datasets_dir
+
+from genonaut.seed.core.picks import Selection
+from genonaut.seed.core.row_source import Filter, Find, Where
+from genonaut.seed.core.rules import Rules
+from genonaut.seed.core.schema_graph import Schema, TableName
+from genonaut.seed.core.selection import plan_selection
+from genonaut.seed.engines.mariadb.catalog import read_schema
+from genonaut.seed.engines.mariadb.connection import Session, session
+from genonaut.seed.engines.mariadb.dump import select_statement
+from genonaut.seed.engines.mariadb.row_source import MariaDBRows
+from genonaut.seed.engines.mariadb.values import to_text
+from genonaut.seed.errors import ConfigError, UnknownColumn
+
+# Parents far down the key order, optional references set only late, a chain of managers, a
+# link table with a composite key and two references, a two-table cycle, text keys whose byte
+# order is not their case-insensitive order, and a table without a primary key: every step of
+# the plan has work to do.
+SCHEMA = (
+    "CREATE TABLE users (id INT PRIMARY KEY, manager_id INT REFERENCES users (id))",
+    """CREATE TABLE posts (id INT PRIMARY KEY, user_id INT NOT NULL REFERENCES users (id),
+        editor_id INT REFERENCES users (id), status VARCHAR(10) NOT NULL)""",
+    """CREATE TABLE likes (post_id INT REFERENCES posts (id), user_id INT REFERENCES users (id),
+        PRIMARY KEY (post_id, user_id))""",
+    "CREATE TABLE tags (code VARCHAR(10) PRIMARY KEY) COLLATE utf8mb4_general_ci",
+    """CREATE TABLE post_tags (post_id INT REFERENCES posts (id),
+        tag VARCHAR(10) REFERENCES tags (code), PRIMARY KEY (post_id, tag))""",
+    "CREATE TABLE teams (id INT PRIMARY KEY, lead_id INT)",
+    "CREATE TABLE members (id INT PRIMARY KEY, team_id INT NOT NULL REFERENCES teams (id))",
+    "ALTER TABLE teams ADD FOREIGN KEY (lead_id) REFERENCES members (id)",
+    "CREATE TABLE notes (post_id INT REFERENCES posts (id), body VARCHAR(20))",
+    "INSERT INTO users SELECT seq, IF(seq > 1, seq - 1, NULL) FROM seq_1_to_60",
+    """INSERT INTO posts SELECT seq, 61 - seq, IF(seq % 17 = 0, 60 - seq % 7, NULL),
+        ELT(1 + seq % 3, 'draft', 'live', 'gone') FROM seq_1_to_50""",
+    """INSERT INTO likes SELECT p.seq, u.seq FROM seq_1_to_50 p, seq_1_to_60 u
+        WHERE (p.seq * 7 + u.seq * 3) % 11 = 0""",
+    "INSERT INTO tags VALUES ('c'), ('D'), ('a'), ('B'), ('e')",
+    """INSERT INTO post_tags SELECT seq, ELT(1 + seq % 5, 'c', 'D', 'a', 'B', 'e')
+        FROM seq_1_to_50 WHERE seq % 4 = 0""",
+    "SET SESSION FOREIGN_KEY_CHECKS = 0",
+    "INSERT INTO teams SELECT seq, IF(seq % 2 = 0, 21 - seq, NULL) FROM seq_1_to_20",
+    "INSERT INTO members SELECT seq, 21 - seq FROM seq_1_to_20",
+    "SET SESSION FOREIGN_KEY_CHECKS = 1",
+    """INSERT INTO notes VALUES (40, 'zeta'), (3, 'alpha'), (NULL, 'loose'), (40, 'zeta'),
+        (12, 'Beta')""",
+)
+
+# The conditions the tests write, as MariaDB SQL and as the same test in Python.
+CONDITIONS: dict[str, Callable[[Row], bool]] = {
+    "`status` <> 'gone'": lambda row: row["status"] != "gone",
+    "id % 3 = 1": lambda row: int(row["id"] or 0) % 3 == 1,
+    "status = 'live'": lambda row: row["status"] == "live",
+}
+
+
+def _chosen(selection: Selection) -> dict[str, dict[tuple[str | None, ...], str]]:
+    return {
+        leaf.name: {key: row.origin for key, row in pick.rows.items()}
+        for leaf, pick in selection.picks.items()
+    }
+
+
+def _rows_as_text(db: Session, schema: Schema) -> dict[TableName, list[Row]]:
+    """Every row as the dump writes it, in dump order (a table without a primary key is
+    addressed by position in that order)."""
+    rows: dict[TableName, list[Row]] = {}
+    for table in schema.tables:
+        columns = table.stored_columns
+        rows[table.name] = [
+            {c.name: to_text(c, v) for c, v in zip(columns, values, strict=True)}
+            for values in db.fetch(select_statement(table))
+        ]
+    return rows
+
+
+def _compare(url: str, rules_of: Callable[[Schema], Rules]) -> tuple[Selection, int, int]:
+    """The selection over MariaDB and over memory; asserts they agree. Returns the MariaDB
+    one, its statements beyond the catalog's, and the questions the plan asked."""
+    with session(url, read_only=True) as db:
+        schema = read_schema(db)
+        rules = rules_of(schema)
+        before = db.statements
+        in_mariadb = plan_selection(MariaDBRows(db, schema), schema, rules)
+        statements = db.statements - before
+        rows = _rows_as_text(db, schema)
+    memory = MemoryRows(rows, CONDITIONS)
+    in_memory = plan_selection(memory, schema, rules)
+    assert _chosen(in_mariadb) == _chosen(in_memory)
+    return in_mariadb, statements, sum(memory.calls.values())
+
+
+@pytest.mark.parametrize("limit", [1, 3, 10, 40])
+def test_mariadb_and_memory_choose_the_same_rows(mariadb_url: str, limit: int) -> None:
+    run(mariadb_url, *SCHEMA)
+
+    def rules(schema: Schema) -> Rules:
+        users = next(t for t in schema.data_tables if t.name == "users")
+        return Rules(schema.data_tables, default_limit=limit, limits={users: 2})
+
+    selection, statements, asked = _compare(mariadb_url, rules)
+    assert sum(len(p.rows) for p in selection.picks.values()) > limit
+    # Every question the plan asked was one statement.
+    assert statements == asked
+    print(f"limit {limit}: {statements} statements")
+
+
+def test_user_conditions_are_mariadb_sql(mariadb_url: str) -> None:
+    run(mariadb_url, *SCHEMA)
+
+    def rules(schema: Schema) -> Rules:
+        by_name = {t.name: t for t in schema.data_tables}
+        return Rules(
+            schema.data_tables,
+            default_limit=5,
+            where={by_name["posts"]: "`status` <> 'gone'", by_name["users"]: "id % 3 = 1"},
+            include=((by_name["posts"], "status = 'live'"),),
+        )
+
+    selection, statements, asked = _compare(mariadb_url, rules)
+    posts = next(p for leaf, p in selection.picks.items() if leaf.name == "posts")
+    assert posts.rows and statements == asked
+
+
+def test_a_refused_condition_is_named(mariadb_url: str) -> None:
+    run(mariadb_url, *SCHEMA)
+    with session(mariadb_url, read_only=True) as db:
+        schema = read_schema(db)
+        posts = next(t for t in schema.data_tables if t.name == "posts")
+        source = MariaDBRows(db, schema)
+        checks = [(posts, "status = 'live'"), (posts, "`no_such` = 1"), (posts, "id > 2")]
+        errors = source.condition_errors(checks)
+        assert list(errors) == [1] and "no_such" in errors[1]
+        # The snapshot survives the failed statement: the rows are still there to read.
+        (found,) = source.find([Find(_projection(schema, posts), (Filter(Where("id > 48")),))])
+        assert sorted(r.ident for r in found) == [("49",), ("50",)]
+        # A backslash in a string, or a `#` comment: MariaDB would read past the parentheses.
+        sneaky = [(posts, "status = 'a\\' AND 1 = ') OR (1 = 1'"), (posts, "id = 1 # )")]
+        assert set(source.condition_errors(sneaky)) == {0, 1}
+        with pytest.raises(UnknownColumn, match="no_such"):
+            plan_selection(source, schema, Rules(schema.data_tables, where={posts: "no_such"}))
+        with pytest.raises(ConfigError, match="backslash"):
+            plan_selection(source, schema, Rules(schema.data_tables, where={posts: sneaky[0][1]}))
+
+
+def _projection(schema: Schema, leaf: TableName):  # type: ignore[no-untyped-def]
+    from genonaut.seed.core.picks import projection_of
+
+    return projection_of(schema, leaf)
+
+
+@pytest.fixture
+def chinook(make_mariadb: Callable[..., str]) -> str:
+    script = datasets_dir() / "load_other.sh"
+    if not script.is_file():
+        pytest.fail(f"no {script}: set DATASETS_DIR to the sample databases")
+    url = make_mariadb("chinook")
+    subprocess.run([str(script), "chinook_mariadb", url], check=True, capture_output=True)
+    return url
+
+
+@pytest.mark.parametrize("limit", [7, 100])
+def test_chinook_selection_is_closed(chinook: str, limit: int) -> None:
+    with session(chinook, read_only=True) as db:
+        schema = read_schema(db)
+        before = db.statements
+        source = MariaDBRows(db, schema)
+        selection = plan_selection(source, schema, Rules(schema.data_tables, default_limit=limit))
+        statements = db.statements - before
+        nonempty = source.tables_with_rows(schema.data_tables)
+    picks = selection.picks
+    assert {leaf for leaf, pick in picks.items() if pick.rows} == nonempty
+    assert len(nonempty) == len(schema.data_tables)
+    for leaf, pick in picks.items():
+        for row in pick.rows.values():
+            for fk, ref in zip(pick.projection.relations, row.refs, strict=True):
+                if ref is None:
+                    continue
+                parent = picks[fk.referred_table]
+                index = parent.projection.keys.index(fk.referred_columns)
+                held = {r.keys[index] for r in parent.rows.values()}
+                assert ref in held, f"{leaf} {row.ident} -> {fk.referred_table} {ref}"
+    counted = {leaf.name: len(p.rows) for leaf, p in picks.items()}
+    print(f"chinook limit {limit}: {statements} statements, rows {counted}")
+    assert statements <= 12
