@@ -13,8 +13,16 @@ from mariadb_helpers import run
 from memory_rows import MemoryRows, Row
 from samples import datasets_dir
 
-from genonaut.seed.core.picks import Selection
-from genonaut.seed.core.row_source import Filter, Find, Where
+from genonaut.seed.core.picks import Selection, projection_of
+from genonaut.seed.core.row_source import (
+    KEY_ORDER,
+    Filter,
+    Find,
+    Projection,
+    RefersTo,
+    Start,
+    Where,
+)
 from genonaut.seed.core.rules import Rules
 from genonaut.seed.core.schema_graph import Schema, TableName
 from genonaut.seed.core.selection import plan_selection
@@ -63,6 +71,7 @@ CONDITIONS: dict[str, Callable[[Row], bool]] = {
     "`status` <> 'gone'": lambda row: row["status"] != "gone",
     "id % 3 = 1": lambda row: int(row["id"] or 0) % 3 == 1,
     "status = 'live'": lambda row: row["status"] == "live",
+    "id = 55": lambda row: row["id"] == "55",
 }
 
 
@@ -126,12 +135,16 @@ def test_user_conditions_are_mariadb_sql(mariadb_url: str) -> None:
             schema.data_tables,
             default_limit=5,
             where={by_name["posts"]: "`status` <> 'gone'", by_name["users"]: "id % 3 = 1"},
-            include=((by_name["posts"], "status = 'live'"),),
+            # The first include walks down the chain of managers (`WalkSelf`).
+            include=((by_name["users"], "id = 55"), (by_name["posts"], "status = 'live'")),
         )
 
     selection, statements, asked = _compare(mariadb_url, rules)
-    posts = next(p for leaf, p in selection.picks.items() if leaf.name == "posts")
-    assert posts.rows and statements == asked
+    picks = {leaf.name: pick for leaf, pick in selection.picks.items()}
+    assert {k for k, r in picks["users"].rows.items() if r.origin == "include"} == {
+        (str(i),) for i in range(55, 61)
+    }
+    assert picks["posts"].rows and statements == asked
 
 
 def test_a_refused_condition_is_named(mariadb_url: str) -> None:
@@ -155,9 +168,7 @@ def test_a_refused_condition_is_named(mariadb_url: str) -> None:
             plan_selection(source, schema, Rules(schema.data_tables, where={posts: sneaky[0][1]}))
 
 
-def _projection(schema: Schema, leaf: TableName):  # type: ignore[no-untyped-def]
-    from genonaut.seed.core.picks import projection_of
-
+def _projection(schema: Schema, leaf: TableName) -> Projection:
     return projection_of(schema, leaf)
 
 
@@ -213,8 +224,6 @@ KEY_TYPES = {
 
 
 def test_keys_read_as_the_dump_writes_them(mariadb_url: str) -> None:
-    from genonaut.seed.core.row_source import KEY_ORDER, RefersTo, Start
-
     statements = []
     for name, (kind, values) in KEY_TYPES.items():
         statements += [

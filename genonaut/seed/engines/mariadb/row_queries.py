@@ -101,8 +101,10 @@ def select_list(proj: Projection, referred: Sequence[Sequence[Column]]) -> list[
 
 
 def width(proj: Projection) -> int:
-    return len(proj.identity) + sum(len(f.columns) for f in proj.relations) + sum(
-        len(k) for k in proj.keys
+    return (
+        len(proj.identity)
+        + sum(len(f.columns) for f in proj.relations)
+        + sum(len(k) for k in proj.keys)
     )
 
 

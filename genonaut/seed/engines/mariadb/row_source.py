@@ -34,7 +34,7 @@ from genonaut.seed.core.row_source import (
     WalkSelf,
     Where,
 )
-from genonaut.seed.core.schema_graph import Column, Schema, TableName
+from genonaut.seed.core.schema_graph import Column, ForeignKey, Schema, TableName
 
 from .connection import Session, ident
 from .row_queries import (
@@ -263,9 +263,11 @@ class MariaDBRows:
         table = proj.table
         ids = [f"_gs_i{k}" for k in range(len(proj.identity))]
         keys = [f"_gs_k{k}" for k in range(len(walk.match))]
-        choose = "(" + " UNION ALL ".join(
-            f"SELECT {j} AS _gs_j" for j in range(len(walk.carry))
-        ) + ") AS _gs_sel"
+        choose = (
+            "("
+            + " UNION ALL ".join(f"SELECT {j} AS _gs_j" for j in range(len(walk.carry)))
+            + ") AS _gs_sel"
+        )
 
         def carried(prefix: str) -> list[str]:
             return [
@@ -308,7 +310,7 @@ class MariaDBRows:
     def _select(self, proj: Projection) -> list[str]:
         return select_list(proj, [self._referred(fk) for fk in proj.relations])
 
-    def _referred(self, fk: Any) -> list[Column]:
+    def _referred(self, fk: ForeignKey) -> list[Column]:
         target = self.schema.table(fk.referred_table)
         return [target.column(c) for c in fk.referred_columns]
 
@@ -415,10 +417,13 @@ def _count(names: Sequence[str]) -> str:
 
 def _part(number: int, name: str, own: int, total: int, sorts: int, tests: list[str]) -> str:
     """One expression's rows in the batch's shape: request number, rank, values padded."""
-    order = ", ".join(_sort(k) for k in range(sorts))
-    values = [*(_value(k) for k in range(own)), *(f"NULL AS {_value(k)}" for k in range(own, total))]
+    ranked = f"ORDER BY {', '.join(_sort(k) for k in range(sorts))}" if sorts else ""
+    values = [
+        *(_value(k) for k in range(own)),
+        *(f"NULL AS {_value(k)}" for k in range(own, total)),
+    ]
     where = f" WHERE {' AND '.join(tests)}" if tests else ""
     return (
-        f"SELECT {number} AS {_REQUEST}, ROW_NUMBER() OVER ({f'ORDER BY {order}' if order else ''}) "
+        f"SELECT {number} AS {_REQUEST}, ROW_NUMBER() OVER ({ranked}) "
         f"AS {_RANK}, {', '.join(values)} FROM {name}{where}"
     )
