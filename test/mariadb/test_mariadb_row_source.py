@@ -266,3 +266,56 @@ def test_keys_read_as_the_dump_writes_them(mariadb_url: str) -> None:
         text = next(t for t in schema.data_tables if t.name == "p_txt")
         (left,) = source.find([Find(_projection(schema, text), (), exclude=frozenset({("X",)}))])
         assert ("x",) in {r.ident for r in left}
+
+
+def test_a_chain_longer_than_the_servers_recursion_limit(mariadb_url: str) -> None:
+    """MariaDB stops a recursive expression after max_recursive_iterations rounds (1000 by
+    default) without an error: a walk up a longer chain must still reach its top."""
+    run(
+        mariadb_url,
+        "CREATE TABLE staff (id INT PRIMARY KEY, boss_id INT REFERENCES staff (id))",
+        "SET SESSION FOREIGN_KEY_CHECKS = 0",
+        "INSERT INTO staff SELECT seq, IF(seq < 1500, seq + 1, NULL) FROM seq_1_to_1500",
+    )
+
+    def rules(schema: Schema) -> Rules:
+        return Rules(schema.data_tables, default_limit=1)
+
+    selection, statements, asked = _compare(mariadb_url, rules)
+    (pick,) = selection.picks.values()
+    assert len(pick.rows) == 1500 and statements == asked
+
+
+def test_long_key_lists(mariadb_url: str) -> None:
+    """Key lists beyond in_predicate_conversion_threshold (1000), which MariaDB turns into a
+    subquery over VALUES: single text keys and composite keys keep their exact matches."""
+    run(
+        mariadb_url,
+        "CREATE TABLE word (w VARCHAR(20) PRIMARY KEY) COLLATE utf8mb4_general_ci",
+        "INSERT INTO word SELECT CONCAT(IF(seq % 2, 'k', 'K'), seq) FROM seq_1_to_3000",
+        """CREATE TABLE pair (a INT, w VARCHAR(20) REFERENCES word (w), PRIMARY KEY (a, w))
+            COLLATE utf8mb4_general_ci""",
+        "INSERT INTO pair SELECT SUBSTRING(w, 2) % 7, w FROM word",
+    )
+    with session(mariadb_url, read_only=True) as db:
+        schema = read_schema(db)
+        source = MariaDBRows(db, schema)
+        word, pair = sorted(schema.data_tables, key=lambda t: t.name != "word")
+        (fk,) = schema.relations_from(pair)
+        words = [(f"{'k' if i % 2 else 'K'}{i}",) for i in range(1, 3001)]
+        pairs = [(str(i % 7), f"{'k' if i % 2 else 'K'}{i}") for i in range(1, 3001)]
+        # Keys in the wrong case match nothing, though the collation ignores case.
+        wrong = [(w[0].swapcase(),) for w in words[:1500]]
+        kept, found, kept_pairs = source.find(
+            [
+                Find(_projection(schema, word), (), exclude=frozenset(words[:1500] + wrong)),
+                Find(
+                    _projection(schema, pair),
+                    (Filter(RefersTo(fk, frozenset(words[1500:] + wrong))),),
+                ),
+                Find(_projection(schema, pair), (), exclude=frozenset(pairs[:2000])),
+            ]
+        )
+    assert sorted(r.ident for r in kept) == sorted(words[1500:])
+    assert sorted(r.ident for r in found) == sorted(pairs[1500:])
+    assert sorted(r.ident for r in kept_pairs) == sorted(pairs[2000:])

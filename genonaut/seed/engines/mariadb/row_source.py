@@ -53,6 +53,10 @@ from .row_queries import (
 )
 from .values import to_text
 
+# MariaDB ends a recursive expression after max_recursive_iterations rounds (1000 by default
+# since 10.6) without an error, which would cut a walk up a longer chain short; each statement
+# lifts it for itself. A walk ends anyway: each round adds rows not found before, or none.
+_UNBOUNDED = "SET STATEMENT max_recursive_iterations = 4294967295 FOR "
 _REQUEST = "_gs_r"
 _RANK = "_gs_n"
 
@@ -139,7 +143,7 @@ class MariaDBRows:
                 tests = [*guard, *(f"NOT EXISTS (SELECT 1 FROM {n})" for n in names[number][:k])]
                 parts.append(_part(number, name, width(request.projection), total, sorts, tests))
         query = (
-            f"WITH RECURSIVE {', '.join(ctes)} SELECT * FROM ("
+            f"{_UNBOUNDED}WITH RECURSIVE {', '.join(ctes)} SELECT * FROM ("
             + " UNION ALL ".join(parts)
             + f") AS _gs_all ORDER BY {_REQUEST}, {_RANK}"
         )
@@ -217,7 +221,7 @@ class MariaDBRows:
                 f"(SELECT {own} FROM _gs_walk WHERE _gs_tag = {tag[leaf]})"
             )
         query = (
-            f"WITH RECURSIVE _gs_walk ({', '.join(names)}) AS ("
+            f"{_UNBOUNDED}WITH RECURSIVE _gs_walk ({', '.join(names)}) AS ("
             + " UNION ".join([*firsts, *nexts])
             + ") "
             + " UNION ALL ".join(reads)
