@@ -35,8 +35,8 @@ from genonaut.seed.errors import ConfigError, UnknownColumn
 
 # Parents far down the key order, optional references set only late, a chain of managers, a
 # link table with a composite key and two references, a two-table cycle, text keys whose byte
-# order is not their case-insensitive order, and a table without a primary key: every step of
-# the plan has work to do.
+# order is not their case-insensitive order, tables without a primary key (one referenced by a
+# unique key): every step of the plan has work to do.
 SCHEMA = (
     "CREATE TABLE users (id INT PRIMARY KEY, manager_id INT REFERENCES users (id))",
     """CREATE TABLE posts (id INT PRIMARY KEY, user_id INT NOT NULL REFERENCES users (id),
@@ -50,6 +50,11 @@ SCHEMA = (
     "CREATE TABLE members (id INT PRIMARY KEY, team_id INT NOT NULL REFERENCES teams (id))",
     "ALTER TABLE teams ADD FOREIGN KEY (lead_id) REFERENCES members (id)",
     "CREATE TABLE notes (post_id INT REFERENCES posts (id), body VARCHAR(20))",
+    "CREATE TABLE codes (code INT NOT NULL UNIQUE, label VARCHAR(10))",
+    """CREATE TABLE uses (id INT PRIMARY KEY, code INT NOT NULL REFERENCES codes (code),
+        note_code INT REFERENCES codes (code))""",
+    "INSERT INTO codes SELECT 100 - seq, CONCAT('c', seq) FROM seq_1_to_30",
+    "INSERT INTO uses SELECT seq, 70 + seq, IF(seq % 9 = 0, 99 - seq, NULL) FROM seq_1_to_29",
     "INSERT INTO users SELECT seq, IF(seq > 1, seq - 1, NULL) FROM seq_1_to_60",
     """INSERT INTO posts SELECT seq, 61 - seq, IF(seq % 17 = 0, 60 - seq % 7, NULL),
         ELT(1 + seq % 3, 'draft', 'live', 'gone') FROM seq_1_to_50""",

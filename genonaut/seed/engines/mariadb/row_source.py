@@ -136,7 +136,11 @@ class MariaDBRows:
             after = request.only_if_short if isinstance(request, Find) else None
             if after is not None:
                 waited = requests[after]
-                if not isinstance(waited, Find) or waited.limit is None or waited.only_if_short:
+                if (
+                    not isinstance(waited, Find)
+                    or waited.limit is None
+                    or waited.only_if_short is not None
+                ):
                     raise ValueError(f"request {number} waits on one without a limit")
                 guard.append(f"{_count(names[after])} < {waited.limit}")
             for k, (name, sorts) in enumerate(named[number]):
