@@ -196,6 +196,11 @@ def test_chinook_selection_is_closed(chinook: str, limit: int) -> None:
         selection = plan_selection(source, schema, Rules(schema.data_tables, default_limit=limit))
         statements = db.statements - before
         nonempty = source.tables_with_rows(schema.data_tables)
+        memory = MemoryRows(_rows_as_text(db, schema))
+    # The same decisions over the same rows in memory choose the same rows.
+    rules = Rules(schema.data_tables, default_limit=limit)
+    assert _chosen(selection) == _chosen(plan_selection(memory, schema, rules))
+    assert statements == sum(memory.calls.values())
     picks = selection.picks
     assert {leaf for leaf, pick in picks.items() if pick.rows} == nonempty
     assert len(nonempty) == len(schema.data_tables)
