@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from mariadb_helpers import run
@@ -24,7 +25,7 @@ from genonaut.seed.core.row_source import (
     Where,
 )
 from genonaut.seed.core.rules import Rules
-from genonaut.seed.core.schema_graph import Schema, TableName
+from genonaut.seed.core.schema_graph import ForeignKey, Schema, TableName
 from genonaut.seed.core.selection import plan_selection
 from genonaut.seed.engines.mariadb.catalog import read_schema
 from genonaut.seed.engines.mariadb.connection import Session, session
@@ -329,3 +330,37 @@ def test_long_key_lists(mariadb_url: str) -> None:
     assert sorted(r.ident for r in kept) == sorted(words[1500:])
     assert sorted(r.ident for r in found) == sorted(pairs[1500:])
     assert sorted(r.ident for r in kept_pairs) == sorted(pairs[2000:])
+
+
+def test_a_virtual_relation_reads_references_in_the_parents_type(mariadb_url: str) -> None:
+    """An INT column that a virtual relation (with a condition) points at a DECIMAL(6,2) key:
+    references read as the key's text ('7.00'), only where the condition holds."""
+    run(
+        mariadb_url,
+        "CREATE TABLE prices (amount DECIMAL(6,2) PRIMARY KEY)",
+        "INSERT INTO prices SELECT seq FROM seq_1_to_20",
+        "CREATE TABLE items (id INT PRIMARY KEY, kind VARCHAR(5) NOT NULL, ref INT NOT NULL)",
+        "INSERT INTO items SELECT seq, IF(seq % 2, 'p', 'x'), 21 - seq % 20 FROM seq_1_to_30",
+    )
+    with session(mariadb_url, read_only=True) as db:
+        declared = read_schema(db)
+        items, prices = sorted(declared.data_tables, key=lambda t: t.name)
+        virtual = ForeignKey(
+            "items_price",
+            items,
+            ("ref",),
+            prices,
+            ("amount",),
+            is_virtual=True,
+            condition="kind = 'p'",
+        )
+        schema = replace(declared, foreign_keys=(virtual,))
+        selection = plan_selection(
+            MariaDBRows(db, schema), schema, Rules(schema.data_tables, default_limit=4)
+        )
+    chosen_prices = set(selection.picks[prices].rows)
+    refs = {row.ident: row.refs[0] for row in selection.picks[items].rows.values()}
+    assert refs and all((ref is None) == (int(ident[0]) % 2 == 0) for ident, ref in refs.items())
+    pointed = {ref for ref in refs.values() if ref is not None}
+    assert pointed and pointed <= chosen_prices
+    assert all(ref[0] == f"{21 - int(i[0]) % 20}.00" for i, ref in refs.items() if ref)
