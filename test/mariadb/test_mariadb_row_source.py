@@ -231,6 +231,9 @@ KEY_TYPES = {
     "yr": ("YEAR", "1901, 2155"),
     "txt": ("VARCHAR(10)", "'x', 'Y', 'caf\u00e9', '\U0001f3a8', 'a\\tb'"),
     "raw": ("VARBINARY(8)", "x'00ff', x'00', x'ff00', ''"),
+    "bits": ("BIT(4)", "b'0101', b'0000', b'1111'"),
+    "fixed": ("BINARY(3)", "x'000000', x'0a0b0c'"),
+    "pick": ("ENUM('small','Large')", "'small', 'Large'"),
 }
 
 
