@@ -21,7 +21,12 @@ from genonaut.seed.core.schema_graph import Schema, TableName
 from genonaut.seed.engines.sqlite.catalog import Catalog
 from genonaut.seed.engines.sqlite.clone import copy_schema
 from genonaut.seed.engines.sqlite.connection import Session, column_list, ident
-from genonaut.seed.engines.sqlite.dump import column_affinities, declared_types, dump_rows, key_columns
+from genonaut.seed.engines.sqlite.dump import (
+    column_affinities,
+    declared_types,
+    dump_rows,
+    key_columns,
+)
 from genonaut.seed.engines.sqlite.load import LoadReport, import_directory
 from genonaut.seed.engines.sqlite.values import Value, affinity, from_text, to_text
 
