@@ -15,7 +15,16 @@ from sqlite_selection import chosen, load_selection, rows_as_text
 
 from genonaut.seed.core.fixture_format import decode_field
 from genonaut.seed.core.picks import projection_of
-from genonaut.seed.core.row_source import KEY_ORDER, Filter, Find, RefersTo, Start, Step
+from genonaut.seed.core.row_source import (
+    KEY_ORDER,
+    Filter,
+    Find,
+    RefersTo,
+    Start,
+    Step,
+    WalkSelf,
+    Where,
+)
 from genonaut.seed.core.rules import Rules
 from genonaut.seed.core.schema_graph import ForeignKey, Schema, TableName
 from genonaut.seed.core.selection import plan_selection
@@ -279,3 +288,63 @@ def test_references_meet_keys_as_sqlite_compares_them(make_db: MakeDb, tmp_path:
         report = load_selection(db, catalog, selection, path, tmp_path)
         assert report.inserted == sum(len(p.rows) for p in selection.picks.values())
         assert all(selection.picks[t].rows for t in catalog.schema.data_tables)
+
+
+def test_walks_up_and_down_a_self_reference(make_db: MakeDb) -> None:
+    path = make_db(SCHEMA)
+    with session(url_of(path), read_only=True) as db, db.snapshot():
+        catalog = read_catalog(db)
+        rows = SQLiteRows(db, catalog)
+        users = projection_of(catalog.schema, _t("users"))
+        up = WalkSelf(users, Where("id = 5"), (("manager_id",),), ("id",))
+        down = WalkSelf(users, Where("id = 57"), (("id",),), ("manager_id",))
+        found = rows.find([up, down])
+        assert [r.ident for r in found[0]] == [(str(i),) for i in range(1, 6)]
+        assert [r.ident for r in found[1]] == [(str(i),) for i in range(57, 61)]
+        assert found[0][1].refs == (("1",),)
+
+
+def _post_is(post: int) -> Predicate:
+    return lambda row: row["post_id"] == str(post)
+
+
+def test_many_requests_in_one_statement(make_db: MakeDb) -> None:
+    """More requests than SQLite allows terms in one compound SELECT (500)."""
+    path = make_db(SCHEMA)
+    with session(url_of(path), read_only=True) as db, db.snapshot():
+        catalog = read_catalog(db)
+        rows = SQLiteRows(db, catalog)
+        likes = projection_of(catalog.schema, _t("likes"))
+        requests = [
+            Find(likes, (Filter(Where(f"post_id = {1 + i % 50}")),), KEY_ORDER, 1 + i % 3)
+            for i in range(600)
+        ]
+        before = db.statements
+        found = rows.find(requests)
+        assert db.statements - before <= 2  # the unique indexes, then the rows
+        memory = MemoryRows(
+            rows_as_text(db, catalog), {f"post_id = {p}": _post_is(p) for p in range(1, 51)}
+        )
+        assert found == memory.find(requests)
+        assert sum(len(f) for f in found) > 600
+
+
+def test_excluding_a_legacy_null_key(make_db: MakeDb) -> None:
+    """A rowid table's primary key may hold NULL: excluding other keys keeps that row, and
+    excluding NULL drops it alone."""
+    path = make_db(
+        "CREATE TABLE legacy (k TEXT PRIMARY KEY, v INTEGER);"
+        "INSERT INTO legacy VALUES ('a', 1), (NULL, 2), ('b', 3);"
+    )
+    with session(url_of(path), read_only=True) as db, db.snapshot():
+        catalog = read_catalog(db)
+        rows = SQLiteRows(db, catalog)
+        legacy = projection_of(catalog.schema, _t("legacy"))
+        keep_null, drop_null = rows.find(
+            [
+                Find(legacy, (), KEY_ORDER, exclude=frozenset({("a",)})),
+                Find(legacy, (), KEY_ORDER, exclude=frozenset({(None,)})),
+            ]
+        )
+        assert [r.ident for r in keep_null] == [(None,), ("b",)]
+        assert [r.ident for r in drop_null] == [("a",), ("b",)]
