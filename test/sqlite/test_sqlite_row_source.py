@@ -348,3 +348,41 @@ def test_excluding_a_legacy_null_key(make_db: MakeDb) -> None:
         )
         assert [r.ident for r in keep_null] == [(None,), ("b",)]
         assert [r.ident for r in drop_null] == [("a",), ("b",)]
+
+
+def test_composite_reference_through_affinities(make_db: MakeDb) -> None:
+    """A two-column reference whose text columns meet an INTEGER and a REAL key; the parent
+    table is named `c`, as the walk's alias would be, and a virtual relation's condition must
+    still see the child row."""
+    path = make_db(
+        "CREATE TABLE c (a INTEGER, b REAL, name TEXT, PRIMARY KEY (a, b));"
+        "CREATE TABLE kid (id INTEGER PRIMARY KEY, x TEXT, y TEXT, kind TEXT,"
+        "                  FOREIGN KEY (x, y) REFERENCES c);"
+        "INSERT INTO c VALUES (1, 2, 'one-two'), (3, 4.5, 'mixed'), (5, 6, 'unused');"
+        "INSERT INTO kid VALUES (1, '1', '2', 'c'), (2, '3', '4.5', 'z'), (3, NULL, NULL, 'c');"
+    )
+    with session(url_of(path), read_only=True) as db, db.snapshot():
+        catalog = read_catalog(db)
+        declared = catalog.schema.foreign_keys[0]
+        virtual = replace(declared, name="kid_c", is_virtual=True, condition="kind = 'c'")
+        schema = replace(catalog.schema, foreign_keys=(declared, virtual))
+        rows = SQLiteRows(db, catalog)
+        kid = projection_of(schema, _t("kid"))
+        found = rows.find([Find(kid, (), KEY_ORDER)])[0]
+        assert [r.refs for r in found] == [
+            (("1", "2.0"), ("1", "2.0")),
+            (("3", "4.5"), None),
+            (None, None),
+        ]
+        matched = rows.find(
+            [Find(kid, (Filter(RefersTo(declared, frozenset({("3", "4.5")}))),), KEY_ORDER)]
+        )[0]
+        assert [r.ident for r in matched] == [("2",)]
+        everyone = frozenset({("1",), ("2",), ("3",)})
+        parent = projection_of(schema, _t("c"))
+        reached = rows.walk(
+            [kid, parent],
+            [Start(_t("kid"), ("id",), everyone)],
+            [Step(_t("kid"), virtual, _t("c"))],
+        )
+        assert [r.ident for r in reached[_t("c")]] == [("1", "2.0")]

@@ -161,6 +161,7 @@ class Shapes:
         # Aliases a user's condition cannot mean: no table is named so.
         taken = {t.name.name.lower() for t in catalog.schema.tables}
         self.parent_alias = _free("p", taken)
+        self.child_alias = _free("c", taken)
 
     def table(self, name: TableName) -> Table:
         return self.catalog.table(name)

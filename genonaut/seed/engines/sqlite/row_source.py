@@ -334,18 +334,21 @@ class SQLiteRows:
         own column names and nothing else."""
         shapes = self.shapes
         fk = step.fk
+        # `c` is named so that no table is: the condition's subquery sees `c` from outside.
+        c = shapes.child_alias
         locator = shapes.locator(step.child)
-        same = " AND ".join(f"c.{quote(c)} = w.l{i}" for i, c in enumerate(locator))
+        same = " AND ".join(f"{c}.{quote(name)} = w.l{i}" for i, name in enumerate(locator))
         condition = ""
         if fk.condition:
             child = ident(step.child)
-            itself = " AND ".join(f"{child}.{quote(c)} = c.{quote(c)}" for c in locator)
+            itself = " AND ".join(f"{child}.{quote(n)} = {c}.{quote(n)}" for n in locator)
             condition = f"EXISTS (SELECT 1 FROM {child} WHERE {itself} AND ({fk.condition}))"
-        match = shapes.ref_match(fk, [column(c, "c") for c in fk.columns], "p")
+        match = shapes.ref_match(fk, [column(name, c) for name in fk.columns], "p")
         return Sql(
             f"SELECT {tag[step.parent]}, {located(step.parent, 'p')} FROM walk AS w "
-            f"JOIN {ident(step.child)} AS c ON {same} JOIN {ident(step.parent)} AS p ON {match} "
-            f"WHERE w.tag = {tag[step.child]} AND {applies(fk, 'c', condition)}"
+            f"JOIN {ident(step.child)} AS {c} ON {same} "
+            f"JOIN {ident(step.parent)} AS p ON {match} "
+            f"WHERE w.tag = {tag[step.child]} AND {applies(fk, c, condition)}"
         )
 
     # -- one table's rows -------------------------------------------------------------------
