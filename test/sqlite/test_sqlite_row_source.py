@@ -189,7 +189,7 @@ def test_a_refused_condition_is_named(make_db: MakeDb) -> None:
         posts = _t("posts")
         errors = rows.condition_errors([(posts, "id > 1"), (posts, "nope = 1"), (posts, "id = ?")])
         assert errors == {1: "no such column: nope"}
-        assert "binding" in rows.condition_errors([(posts, "id = ?")])[0]
+        assert "parameter" in rows.condition_errors([(posts, "id = :id")])[0]
         rules = Rules(catalog.schema.data_tables, where={posts: "nope = 1"})
         with pytest.raises(UnknownColumn, match="nope"):
             plan_selection(rows, catalog.schema, rules)

@@ -137,7 +137,7 @@ class SQLiteRows:
             try:
                 self.db.fetch(f"SELECT {probe}")
             except sqlite3.Error as exc:
-                return {position: str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+                return {position: _message(exc)}
         return {}
 
     def find(self, requests: Sequence[Request]) -> list[list[FoundRow]]:
@@ -166,6 +166,8 @@ class SQLiteRows:
         cycles, in one WITH RECURSIVE statement. The walk carries (table tag, locator) pairs
         (rowid, or a WITHOUT ROWID table's primary key); UNION keeps each pair once, which
         ends cycles."""
+        if not starts:
+            return {}
         shapes = self.shapes
         by_leaf = {p.table.name: p for p in tables}
         tag = {leaf: i for i, leaf in enumerate(by_leaf)}
@@ -535,6 +537,13 @@ class SQLiteRows:
     def _name(self, prefix: str) -> str:
         self._names += 1
         return f"{prefix}{self._names}"
+
+
+def _message(exc: sqlite3.Error) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, sqlite3.ProgrammingError) and "bindings" in text:
+        return "it holds a parameter (?, ?1, :name, @name), which SQLite would fill with a value"
+    return text
 
 
 def _union(arms: list[Sql]) -> Sql:
