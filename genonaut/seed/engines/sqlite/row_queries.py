@@ -63,12 +63,13 @@ def sql(template: str, *parts: Sql | str) -> Sql:
 
 
 def join(separator: str, parts: Iterable[Sql | str]) -> Sql:
+    """The parts one after the other, `separator` between: `join(" AND ", [a, b])`."""
     items = [p if isinstance(p, Sql) else Sql(p) for p in parts]
     return Sql(separator.join(p.text for p in items), tuple(v for p in items for v in p.params))
 
 
 def column(name: str, alias: str = "") -> str:
-    """`"name"`, or `alias."name"`."""
+    """`column("id")` is `"id"`, `column("id", "p")` is `p."id"`."""
     return f"{alias}.{quote(name)}" if alias else quote(name)
 
 
@@ -76,7 +77,11 @@ def key_list(keys: Iterable[Key], affinities: Sequence[Affinity]) -> Sql:
     """A subquery whose rows are `keys`, each text decoded by its column's affinity (the text
     form of `values.py`). Integers and text travel as one json parameter whatever their
     number; a list holding a blob or a real (json has no blobs, and SQLite's json reader need
-    not round a double's shortest text exactly) is sent as a VALUES list of parameters."""
+    not round a double's shortest text exactly) is sent as a VALUES list of parameters.
+
+    Example: `key_list([("1",), ("\\text:a",)], ["INTEGER"])` is
+    `SELECT value FROM json_each(?)` with `'[1, "a"]'`.
+    """
     rows = [
         tuple(from_text(v, a) for v, a in zip(key, affinities, strict=True))
         for key in sorted(set(keys), key=sort_key)
@@ -93,14 +98,20 @@ def key_list(keys: Iterable[Key], affinities: Sequence[Affinity]) -> Sql:
 
 def key_in(columns: Sequence[str], keys: Iterable[Key], affinities: Sequence[Affinity]) -> Sql:
     """`(columns) IN (keys)`: `columns` are SQL expressions. Keys holding NULL match nothing,
-    as in SQL."""
+    as in SQL.
+
+    Example: `key_in(['"country"', '"code"'], {("fr", "idf")}, ["TEXT", "TEXT"])`.
+    """
     full = [k for k in keys if None not in k]
     return sql("{} IN ({})", _vector(columns), key_list(full, affinities))
 
 
 def not_among(columns: Sequence[str], keys: Iterable[Key], affinities: Sequence[Affinity]) -> Sql:
     """Rows whose `columns` hold none of `keys`, NULL equal to NULL as in a Python tuple: a
-    rowid table's legacy primary key may hold NULL, and `x NOT IN (...)` would drop that row."""
+    rowid table's legacy primary key may hold NULL, and `x NOT IN (...)` would drop that row.
+
+    Example: `not_among(['"rowid"'], {("3",), ("8",)}, ["INTEGER"])`.
+    """
     full: list[Key] = []
     partial: list[Key] = []
     for key in keys:
@@ -286,7 +297,10 @@ class Shapes:
 
 def applies(fk: ForeignKey, alias: str = "", condition: str = "") -> str:
     """True where a row of `alias` references something: every column set, and `condition`
-    (the relation's condition, as the caller can splice it there) true."""
+    (the relation's condition, as the caller can splice it there) true.
+
+    Example: `applies(fk, "c")` is `(c."artist_id" IS NOT NULL)`.
+    """
     tests = [f"{column(c, alias)} IS NOT NULL" for c in fk.columns]
     if condition:
         tests.append(condition)
