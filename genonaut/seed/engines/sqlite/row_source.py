@@ -6,7 +6,8 @@ in the request's order. Rows of tables of different shapes share the result's co
 narrower padded with NULL). A request that waits on another (`Find.otherwise`,
 `Find.only_if_short`) reads that one's rows from a MATERIALIZED common table expression,
 which SQLite computes once; a walk is one WITH RECURSIVE. Keys travel as one json parameter
-per list (`row_queries.key_list`); the export's session is read-only, so no scratch table.
+per list, or as VALUES parameters when a list holds reals or blobs (`row_queries.key_list`);
+the export's session is read-only, so no scratch table.
 
 Each row is read in two layers: the inner SELECT filters, orders and limits the table's rows;
 the outer one numbers them (`row_number()`: SQLite may ignore an ORDER BY in a subquery
