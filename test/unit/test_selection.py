@@ -183,3 +183,26 @@ def test_tables_that_reference_nothing_are_asked_together() -> None:
     selection, source = _plan(schema, {n: _users(5) for n in names}, default_limit=2)
     assert all(_ids(selection, n) == {1, 2} for n in names)
     assert source.calls["find"] == 1
+
+
+def test_rows_left_out_take_the_rows_that_reference_them_along() -> None:
+    tags = TableName.parse("tags")
+    comments = TableName.parse("comments")
+    schema = Schema(
+        (
+            _table(tags, "id"),
+            _table(POSTS, "id", "tag_id", nullable=("tag_id",)),
+            _table(comments, "id", "post_id"),
+        ),
+        (_fk(POSTS, "tag_id", tags, is_virtual=True), _fk(comments, "post_id", POSTS)),
+    )
+    posts = _rows((1, 1), (2, 9), columns=("id", "tag_id"))
+    said = _rows((1, 1), (2, 2), (3, 2), columns=("id", "post_id"))
+    selection, _ = _plan(schema, {tags: _users(2), POSTS: posts, comments: said}, default_limit=5)
+    assert _ids(selection, POSTS) == {1}
+    assert _ids(selection, comments) == {1}
+    assert selection.dropped == [
+        "posts: left out 1 row(s) whose posts(tag_id) -> tags(id) matches no row in the source",
+        "comments: left out 2 row(s) whose comments(post_id) -> posts(id) matches no row in the "
+        "source",
+    ]

@@ -132,30 +132,39 @@ class Chosen:
         self._reindex()
 
     def drop_dangling(self) -> list[str]:
-        """Remove rows whose reference the source itself cannot satisfy, and say so."""
-        notes: list[str] = []
+        """Remove rows whose reference the source itself cannot satisfy, and say so.
+
+        Each round checks every relation against the keys held at its start and re-indexes
+        once, so the work grows with the rounds (how far removals cascade), not with the
+        number of relations that lose rows; the rows kept are the same either way, since a
+        row goes exactly when, in the end, nothing holds the key it references."""
+        left_out: dict[tuple[TableName, str], int] = {}
         while True:
-            removed = False
+            doomed: list[tuple[TablePick, Key]] = []
             for leaf, pick in sorted(self.tables.items()):
+                gone: set[Key] = set()  # a row is left out once, for the first relation it fails
                 for index, fk in enumerate(pick.projection.relations):
                     present = self.keys_of(fk.referred_table, fk.referred_columns)
                     bad = [
                         k
                         for k, r in pick.rows.items()
-                        if r.refs[index] is not None and r.refs[index] not in present
+                        if k not in gone
+                        and r.refs[index] is not None
+                        and r.refs[index] not in present
                     ]
-                    if not bad:
-                        continue
-                    for k in bad:
-                        del pick.rows[k]
-                    removed = True
-                    self._reindex()
-                    notes.append(
-                        f"{leaf}: left out {len(bad)} row(s) whose {fk.describe()} "
-                        "matches no row in the source"
-                    )
-            if not removed:
-                return notes
+                    if bad:
+                        gone.update(bad)
+                        doomed.extend((pick, k) for k in bad)
+                        described = (leaf, fk.describe())
+                        left_out[described] = left_out.get(described, 0) + len(bad)
+            if not doomed:
+                return [
+                    f"{leaf}: left out {count} row(s) whose {relation} matches no row in the source"
+                    for (leaf, relation), count in left_out.items()
+                ]
+            for pick, key in doomed:
+                pick.rows.pop(key, None)
+            self._reindex()
 
     def _index(self, leaf: TableName, row: ChosenRow) -> None:
         proj = self.tables[leaf].projection
