@@ -190,48 +190,68 @@ def verify_seed(
 
 def missing_rows(db: Session, schema: Schema, stages: Sequence[Stage]) -> list[TableCheck]:
     """Per staged file: rows absent from its table (matched by primary key, or by every column
-    without one) and rows present with other values (full row text compared). One statement."""
+    without one) and rows present with other values (full row text compared). One statement.
+
+    Each side is narrowed to its key and its row's text before the join, so a table at
+    PostgreSQL's column limit (1,600) joins as two columns, not 3,200."""
     if not stages:
         return []
     parts = []
     for i, stage in enumerate(stages):
         columns = stage.file.entry.columns
         key = schema.table(stage.file.name).primary_key
-        s_row = _row_text("s", columns)
-        t_row = _row_text("t", columns)
         if key and set(key) <= set(columns):
+            first = sql.Identifier(key[0])
             parts.append(
                 sql.SQL(
                     "SELECT {} AS i, count(*) FILTER (WHERE t.{} IS NULL AND s.{} IS NOT NULL), "
-                    "count(*) FILTER (WHERE t.{} IS NOT NULL AND s.{} IS NOT NULL AND {} <> {}), "
-                    "count(*) FILTER (WHERE s.{} IS NULL) "
+                    "count(*) FILTER (WHERE t.{} IS NOT NULL AND s.{} IS NOT NULL "
+                    "AND s._row <> t._row), count(*) FILTER (WHERE s.{} IS NULL) "
                     "FROM {} s FULL JOIN {} t ON {}"
                 ).format(
                     sql.Literal(i),
-                    sql.Identifier(key[0]),
-                    sql.Identifier(key[0]),
-                    sql.Identifier(key[0]),
-                    sql.Identifier(key[0]),
-                    s_row,
-                    t_row,
-                    sql.Identifier(key[0]),
-                    stage.ident,
-                    ident(stage.file.name),
-                    sql.SQL(" AND ").join(
-                        sql.SQL("t.{0} = s.{0}").format(sql.Identifier(k)) for k in key
-                    ),
+                    first,
+                    first,
+                    first,
+                    first,
+                    first,
+                    _narrow(stage.ident, key, columns),
+                    _narrow(ident(stage.file.name), key, columns),
+                    _same_key("s", "t", key),
                 )
             )
         else:
             parts.append(
                 sql.SQL(
                     "SELECT {} AS i, count(*) FILTER (WHERE NOT EXISTS "
-                    "(SELECT FROM {} t WHERE {} = {})), 0, 0 FROM {} s"
-                ).format(sql.Literal(i), ident(stage.file.name), t_row, s_row, stage.ident)
+                    "(SELECT FROM {} t WHERE t._row = s._row)), 0, 0 FROM {} s"
+                ).format(
+                    sql.Literal(i),
+                    _narrow(ident(stage.file.name), (), columns),
+                    _narrow(stage.ident, (), columns),
+                )
             )
     rows = db.fetch(sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(p) for p in parts))
     found = {int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in rows}
     return [TableCheck(s.file.name, s.file.entry.rows, *found[i]) for i, s in enumerate(stages)]
+
+
+def _narrow(table: sql.Composable, key: Sequence[str], columns: Sequence[str]) -> sql.Composable:
+    """`(SELECT key..., ROW(columns)::text AS _row FROM table)`: what the comparison needs."""
+    kept = [sql.Identifier(k) for k in key]
+    row = sql.SQL("ROW({})::text AS _row").format(
+        sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    )
+    return sql.SQL("(SELECT {} FROM {})").format(sql.SQL(", ").join([*kept, row]), table)
+
+
+def _same_key(left: str, right: str, key: Sequence[str]) -> sql.Composable:
+    return sql.SQL(" AND ").join(
+        sql.SQL("{}.{} = {}.{}").format(
+            sql.Identifier(left), sql.Identifier(k), sql.Identifier(right), sql.Identifier(k)
+        )
+        for k in key
+    )
 
 
 SAMPLE = 5  # missing or differing rows shown per table; the rest are counted
@@ -253,38 +273,36 @@ def row_details(
                     check, details=(f"missing: {name}: {_rows(check.missing)} (no primary key)",)
                 )
             continue
+        # The first SAMPLE missing rows and the first SAMPLE differing ones, each by key,
+        # found on narrowed sides; then the values of just those rows, one side at a time, so
+        # that no statement holds more columns than the table has.
         order = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in key)
-        # The first SAMPLE missing rows and the first SAMPLE differing ones, each by key.
-        query = sql.SQL(
-            "SELECT m, {} FROM (SELECT t.{} IS NULL AS m, {}, {}, row_number() OVER "
+        sample = sql.SQL(
+            "SELECT m, {} FROM (SELECT t.{} IS NULL AS m, {}, row_number() OVER "
             "(PARTITION BY t.{} IS NULL ORDER BY {}) AS n FROM {} s LEFT JOIN {} t ON {} "
-            "WHERE t.{} IS NULL OR {} <> {}) d WHERE n <= {} ORDER BY m DESC, n"
+            "WHERE t.{} IS NULL OR s._row <> t._row) d WHERE n <= {} ORDER BY m DESC, n"
         ).format(
-            sql.SQL(", ").join(sql.Identifier(f"v{i}") for i in range(2 * len(columns))),
+            sql.SQL(", ").join(sql.Identifier(k) for k in key),
             sql.Identifier(key[0]),
             sql.SQL(", ").join(
-                sql.SQL("s.{}::text AS {}").format(sql.Identifier(c), sql.Identifier(f"v{i}"))
-                for i, c in enumerate(columns)
-            ),
-            sql.SQL(", ").join(
-                sql.SQL("t.{}::text AS {}").format(
-                    sql.Identifier(c), sql.Identifier(f"v{len(columns) + i}")
-                )
-                for i, c in enumerate(columns)
+                sql.SQL("s.{0}::text AS {0}").format(sql.Identifier(k)) for k in key
             ),
             sql.Identifier(key[0]),
             order,
-            stages[name].ident,
-            ident(name),
-            sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(k)) for k in key),
+            _narrow(stages[name].ident, key, columns),
+            _narrow(ident(name), key, columns),
+            _same_key("s", "t", key),
             sql.Identifier(key[0]),
-            _row_text("s", columns),
-            _row_text("t", columns),
             sql.Literal(SAMPLE),
         )
+        picked = db.fetch(sample)
+        keys = [tuple(row[1:]) for row in picked]
+        mine_by_key = _values_of(db, stages[name].ident, key, columns, keys)
+        theirs_by_key = _values_of(db, ident(name), key, columns, keys)
         lines = []
-        for is_missing, *values in db.fetch(query):
-            mine, theirs = values[: len(columns)], values[len(columns) :]
+        for is_missing, *key_values in picked:
+            mine = mine_by_key[tuple(key_values)]
+            theirs = theirs_by_key.get(tuple(key_values), [None] * len(columns))
             by_column = dict(zip(columns, mine, strict=True))
             where = ", ".join(f"{k}={by_column[k]}" for k in key)
             if is_missing:
@@ -298,6 +316,30 @@ def row_details(
             lines.append(f"differs: {name} {where}: {changed}")
         found[name] = dataclasses.replace(check, details=tuple(lines))
     return found
+
+
+def _values_of(
+    db: Session,
+    table: sql.Composable,
+    key: Sequence[str],
+    columns: Sequence[str],
+    keys: Sequence[tuple[object, ...]],
+) -> dict[tuple[object, ...], list[str | None]]:
+    """The text of every column of the rows of `table` with these keys (as text), by key."""
+    if not keys:
+        return {}
+    key_text = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(k)) for k in key)
+    query = sql.SQL("SELECT {}, {} FROM {} WHERE ({}) IN (SELECT * FROM (VALUES {}) v)").format(
+        key_text,
+        sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns),
+        table,
+        key_text,
+        sql.SQL(", ").join(
+            sql.SQL("({})").format(sql.SQL(", ").join(sql.Literal(v) for v in values))
+            for values in keys
+        ),
+    )
+    return {tuple(row[: len(key)]): list(row[len(key) :]) for row in db.fetch(query)}
 
 
 def _shown(value: str | None) -> str:
