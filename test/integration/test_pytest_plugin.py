@@ -306,6 +306,39 @@ def test_one_tests_writes_are_never_seen_by_another(project: Project) -> None:
     result.assert_outcomes(passed=5)
 
 
+def test_copies_are_made_ahead_and_none_is_left_behind(project: Project) -> None:
+    project.pytester.makepyfile(
+        test_pool="""
+        import time
+
+        NAMES = []
+
+        def name_of(conn):
+            with conn.cursor() as cur:
+                cur.execute("SELECT current_database()")
+                return cur.fetchone()[0]
+
+        def test_1(seeded_conn):
+            NAMES.append(name_of(seeded_conn))
+            time.sleep(0.5)  # room for the next copy to be made ahead
+
+        def test_2(seeded_conn):
+            NAMES.append(name_of(seeded_conn))
+            time.sleep(0.5)
+
+        def test_3(seeded_conn):
+            NAMES.append(name_of(seeded_conn))
+            assert len(set(NAMES)) == 3  # a copy of its own each
+            # The first is made in line; the next ones were ready, made by the pool.
+            assert not NAMES[0].rsplit("_", 1)[-1].startswith("p")
+            assert all(n.rsplit("_", 1)[-1].startswith("p") for n in NAMES[1:])
+        """
+    )
+    project.pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
+    kinds = sorted(str(r.get("kind")) for r in project.databases().values())
+    assert kinds == ["template"]  # every copy dropped, the ready one nobody took too
+
+
 def test_a_module_adds_a_layer_built_once(project: Project) -> None:
     project.pytester.makepyfile(
         test_layer="""

@@ -22,6 +22,7 @@ from genonaut.seed.core.settings import DEFAULT_OUTPUT_DIR
 from genonaut.seed.engines.postgres.connection import to_libpq_dsn
 from genonaut.seed.errors import SeedError
 
+from .pool import CopyPool
 from .sources import (
     SchemaSource,
     directory_digest,
@@ -315,28 +316,42 @@ def seed_template(request: pytest.FixtureRequest, seed_server: TemplateServer) -
     return state.template
 
 
+@pytest.fixture(scope="session")
+def _seed_copy_pool(
+    request: pytest.FixtureRequest, seed_server: TemplateServer
+) -> Iterator[CopyPool]:
+    """Copies made ahead and dropped behind, on a thread and a connection of their own."""
+    settings = _state(request.config).settings
+    pool = CopyPool(TemplateServer(seed_server.admin_url, strategy=settings.strategy, tag="p"))
+    yield pool
+    pool.close()
+
+
 def _fresh_copy(
-    request: pytest.FixtureRequest, server: TemplateServer, template: str
+    request: pytest.FixtureRequest, server: TemplateServer, pool: CopyPool, template: str
 ) -> Iterator[str]:
     try:
-        url = server.copy(template)
+        url = pool.take(template) or server.copy(template)
     except SeedError as exc:
         _fail(exc)
     request.node.stash.setdefault(_COPIES, []).append(url)
     yield url
     if request.node.stash.get(_KEEP, False):
         server.mark(database_of(url), "kept")
-    else:
+    elif not pool.give_back(url):
         server.drop(database_of(url))
 
 
 @pytest.fixture
 def seeded_db(
-    request: pytest.FixtureRequest, seed_server: TemplateServer, seed_template: Template
+    request: pytest.FixtureRequest,
+    seed_server: TemplateServer,
+    seed_template: Template,
+    _seed_copy_pool: CopyPool,
 ) -> Iterator[str]:
     """genonaut.seed: the URL of a fresh copy of the seed template, for this test alone;
     dropped after it, or kept and its URL printed when the test fails (--seed-drop-failed)."""
-    yield from _fresh_copy(request, seed_server, seed_template.name)
+    yield from _fresh_copy(request, seed_server, _seed_copy_pool, seed_template.name)
 
 
 @pytest.fixture
@@ -409,10 +424,13 @@ def seed_layer(name: str, add: LayerSource) -> Any:
 
     @pytest.fixture
     def layer_db(
-        request: pytest.FixtureRequest, seed_server: TemplateServer, seed_template: Template
+        request: pytest.FixtureRequest,
+        seed_server: TemplateServer,
+        seed_template: Template,
+        _seed_copy_pool: CopyPool,
     ) -> Iterator[str]:
         template = _layer_template(request.config, seed_server, seed_template, name, add)
-        yield from _fresh_copy(request, seed_server, template.name)
+        yield from _fresh_copy(request, seed_server, _seed_copy_pool, template.name)
 
     layer_db.__doc__ = f"genonaut.seed: a fresh copy of the seed with layer {name!r}."
     return layer_db

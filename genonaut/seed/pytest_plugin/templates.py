@@ -111,7 +111,12 @@ class TemplateServer:
     """The maintenance database of one server, through which templates are built and copied."""
 
     def __init__(
-        self, admin_url: str, *, strategy: str = "auto", busy_wait: float = BUSY_WAIT_SECONDS
+        self,
+        admin_url: str,
+        *,
+        strategy: str = "auto",
+        busy_wait: float = BUSY_WAIT_SECONDS,
+        tag: str = "",
     ) -> None:
         if strategy not in STRATEGIES:
             raise TemplateError(
@@ -123,6 +128,7 @@ class TemplateServer:
         self.major = self._conn.server_version // 10000
         self.strategy = self._choose_strategy(strategy)
         self._copies = 0
+        self.tag = tag  # in copy names, so two servers of one process never pick the same
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -304,7 +310,8 @@ class TemplateServer:
     def copy(self, template: str, *, kind: str = "copy") -> str:
         """A new database copied from `template`; its URL."""
         self._copies += 1
-        name = f"{PREFIX}c_{template[len(PREFIX) : len(PREFIX) + 10]}_{os.getpid()}_{self._copies}"
+        made = f"{os.getpid()}_{self.tag}{self._copies}"
+        name = f"{PREFIX}c_{template[len(PREFIX) : len(PREFIX) + 10]}_{made}"
         self._create(name, _comment(kind, template=template), template)
         return self.url(name)
 
