@@ -11,7 +11,7 @@ from samples import expected_rows
 from genonaut.seed.core.fixture_format import read_manifest
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.core.settings import ExportSettings
-from genonaut.seed.engines.postgres.exporter import export_seed
+from genonaut.seed.commands.export import export_seed
 
 
 def test_dataset_loaded_as_published(dataset: tuple[str, str]) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from genonaut.seed.core.fixture_format import read_manifest
 from genonaut.seed.core.settings import ExportSettings
 from genonaut.seed.engines.postgres.connection import to_libpq_dsn
-from genonaut.seed.engines.postgres.exporter import export_seed
+from genonaut.seed.commands.export import export_seed
 from genonaut.seed.engines.postgres.loader import import_seed
 from genonaut.seed.engines.postgres.verify import verify_seed
 
