@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import sys
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +115,8 @@ def _plugin_options() -> set[str]:
     from genonaut.seed.pytest_plugin import plugin
 
     class Recorder:
-        names: set[str] = set()
+        def __init__(self) -> None:
+            self.names: set[str] = set()
 
         def getgroup(self, *args: object, **kwargs: object) -> Recorder:
             return self
