@@ -23,7 +23,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from genonaut.seed.core.settings import ExportSettings, VirtualRelation
     from genonaut.seed.commands.export import (
         ExportReport,
         FreshnessReport,
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     )
     from genonaut.seed.commands.load import import_seed
     from genonaut.seed.commands.verify import verify_seed
+    from genonaut.seed.core.settings import ExportSettings, VirtualRelation
     from genonaut.seed.engines.postgres.loader import ImportReport, TableResult
     from genonaut.seed.engines.postgres.verify import VerifyReport
     from genonaut.seed.errors import SeedError

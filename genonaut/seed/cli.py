@@ -24,8 +24,7 @@ def add_target_flags(parser: argparse.ArgumentParser, default_env: str, verb: st
     )
     target.add_argument(
         "--database-url",
-        help=f"{verb} this database instead: postgresql://, mysql:// or mariadb://, "
-        "sqlite:///path",
+        help=f"{verb} this database instead: postgresql://, mysql:// or mariadb://, sqlite:///path",
     )
 
 

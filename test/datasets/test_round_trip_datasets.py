@@ -10,10 +10,10 @@ from db_helpers import run_sql
 from fixture_oracle import read_rows, snapshot
 from sqlalchemy.engine import make_url
 
+from genonaut.seed.commands.export import export_seed
 from genonaut.seed.core.fixture_format import read_manifest
 from genonaut.seed.core.settings import ExportSettings
 from genonaut.seed.engines.postgres.connection import to_libpq_dsn
-from genonaut.seed.commands.export import export_seed
 from genonaut.seed.engines.postgres.loader import import_seed
 from genonaut.seed.engines.postgres.verify import verify_seed
 
