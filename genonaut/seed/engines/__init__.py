@@ -16,6 +16,9 @@ from genonaut.seed.errors import ConfigError
 if TYPE_CHECKING:
     from genonaut.seed.core.engine import Engine
 
+# The driver each engine package imports, and the extra that installs it.
+DRIVERS = {"psycopg2": "psycopg2-binary", "pymysql": "genonaut[mariadb]"}
+
 # URL scheme -> the engine package serving it.
 SCHEMES = {
     "postgresql": "postgres",
@@ -61,6 +64,15 @@ def engine_for(url: str) -> Engine:
     >>> engine_for("sqlite:///seed.db").name
     'sqlite'
     """
-    module = importlib.import_module(f"{__name__}.{package_for(url)}.adapter")
+    package = package_for(url)
+    try:
+        module = importlib.import_module(f"{__name__}.{package}.adapter")
+    except ModuleNotFoundError as exc:
+        if exc.name not in DRIVERS:
+            raise
+        raise ConfigError(
+            f"{scheme_of(url)}:// URLs need the {exc.name} driver, which is not installed",
+            hint=f"pip install {DRIVERS[exc.name]}",
+        ) from exc
     engine: Engine = module.ENGINE
     return engine
