@@ -1,0 +1,80 @@
+"""The two scripts on MariaDB: Chinook (MariaDB edition) exported at limits 7 and 100, loaded
+into an empty copy of its schema, verified, loaded again, exported again."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cli_helpers import invoke_assert_code
+from engine_scripts import check_engine_round_trip, export
+from mariadb_helpers import run
+from samples import datasets_dir, expected_rows
+
+from genonaut.seed.engines.mariadb.clone import clone_database
+from genonaut.seed.engines.mariadb.connection import parse_url, session, with_database
+
+
+@pytest.fixture
+def chinook(make_mariadb: Callable[..., str]) -> str:
+    script = datasets_dir() / "load_other.sh"
+    if not script.is_file():
+        pytest.fail(f"no {script}: set DATASETS_DIR to the sample databases")
+    url = make_mariadb("chinook")
+    subprocess.run([str(script), "chinook_mariadb", url], check=True, capture_output=True)
+    return url
+
+
+def empty_copy(source: str, make_mariadb: Callable[..., str]) -> str:
+    target = parse_url(make_mariadb("chinook_copy")).database
+    run(with_database(source, ""), f"DROP DATABASE `{target}`")
+    with session(source) as db:
+        clone_database(db, parse_url(source).database, target, with_rows=False)
+    return with_database(source, target)
+
+
+@pytest.mark.parametrize("limit", [7, 100])
+def test_chinook_through_the_scripts(
+    limit: int, chinook: str, make_mariadb: Callable[..., str], tmp_path: Path
+) -> None:
+    manifest = check_engine_round_trip(
+        chinook,
+        empty_copy(chinook, make_mariadb),
+        tmp_path,
+        limit=limit,
+        engine="mariadb",
+        source_rows=expected_rows("chinook_mariadb"),
+        foreign_keys=11,
+    )
+    # File names and manifests do not depend on the database's name.
+    assert manifest.tables[0].file == f"{manifest.tables[0].name.name}.tsv"
+
+
+def test_flags_mariadb_cannot_honour_are_refused(chinook: str, tmp_path: Path) -> None:
+    seed = export(chinook, tmp_path / "seed", 7)
+    for flag in ("--truncate-first", "--disable-triggers"):
+        done = invoke_assert_code(
+            2,
+            "import_seed_to_test",
+            "--database-url",
+            chinook,
+            "--input-dir",
+            str(seed.directory),
+            flag,
+        )
+        assert f"Error: {flag} is not supported for MariaDB" in done.stderr
+
+
+def test_fixtures_of_another_engine_are_refused(chinook: str, tmp_path: Path) -> None:
+    seed = export(chinook, tmp_path / "seed", 7)
+    done = invoke_assert_code(
+        2,
+        "import_seed_to_test",
+        "--database-url",
+        f"sqlite:///{tmp_path / 'target.sqlite'}",
+        "--input-dir",
+        str(seed.directory),
+    )
+    assert "were exported from mariadb; this database is sqlite" in done.stderr
