@@ -67,6 +67,7 @@ def check_engine_round_trip(
     engine: str,
     source_rows: dict[str, int],
     foreign_keys: int,
+    load_flags: tuple[str, ...] = (),
 ) -> Manifest:
     """Every check of the module docstring; the manifest written."""
     first = export(source, tmp_path / "first", limit)
@@ -82,10 +83,10 @@ def check_engine_round_trip(
     assert all(counts[t] >= min(limit, n) for t, n in source_rows.items()), counts
 
     total = sum(counts.values())
-    loaded = load(empty_copy, first.directory)
+    loaded = load(empty_copy, first.directory, *load_flags)
     assert f"{len(counts)} tables, {total} rows inserted" in loaded
     assert f"verify OK: {len(counts)} tables, {foreign_keys} relations" in loaded
-    again = load(empty_copy, first.directory)
+    again = load(empty_copy, first.directory, *load_flags)
     assert f"{len(counts)} tables, 0 rows inserted" in again
 
     copy = export(empty_copy, tmp_path / "copy", limit)

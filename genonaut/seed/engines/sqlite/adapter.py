@@ -12,7 +12,7 @@ from typing import IO
 from genonaut.seed.core.engine import LoadedTable, LoadOptions, Tracer
 from genonaut.seed.core.reports import LoadSummary, VerifySummary
 from genonaut.seed.core.row_source import Key, Projection
-from genonaut.seed.core.schema_graph import Schema
+from genonaut.seed.core.schema_graph import Schema, TableName
 from genonaut.seed.errors import ConfigError
 
 from .catalog import Catalog, read_catalog
@@ -20,7 +20,7 @@ from .clone import clone_database
 from .clone import drop_database as drop_file
 from .connection import Session, database_path, session
 from .dump import dump_rows
-from .load import import_directory
+from .load import RowDifference, import_directory
 from .row_source import SQLiteRows
 from .values import Affinity, affinity, from_text
 from .verify import verify_directory
@@ -103,12 +103,10 @@ class SQLiteEngine:
             on_table=on_table,
             tracer=tracer,
         )
-        remarks = [d.describe() + "; kept as it was" for d in report.differing]
+        remarks = _differing(report.differing)
         if report.triggers_disabled:
-            remarks.append(
-                "triggers dropped during the load and re-created: "
-                + ", ".join(report.triggers_disabled)
-            )
+            n = len(report.triggers_disabled)
+            remarks.append(f"{n} trigger{'s' if n != 1 else ''} dropped for the load, re-created")
         return LoadSummary(
             report.database,
             list(report.tables),
@@ -145,6 +143,18 @@ class SQLiteEngine:
 
     def drop_database(self, url: str) -> None:
         drop_file(database_path(url))
+
+
+def _differing(rows: Sequence[RowDifference]) -> list[str]:
+    """Per table: rows already there with other values than the fixture's, kept as they were."""
+    by_table: dict[TableName, list[RowDifference]] = {}
+    for row in rows:
+        by_table.setdefault(row.table, []).append(row)
+    return [
+        f"{table}: {len(found)} row{'s' if len(found) != 1 else ''} already there differ from "
+        f"the fixture's (first: {found[0].describe()}) and were kept as they were"
+        for table, found in by_table.items()
+    ]
 
 
 ENGINE = SQLiteEngine()
