@@ -1,0 +1,99 @@
+"""The two scripts on a small SQLite database (test/sqlite_helpers.py: a cycle, a
+self-reference, a composite key, a table without key, AUTOINCREMENT, triggers)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from cli_helpers import invoke_assert_code
+from engine_scripts import check_engine_round_trip, export
+
+from genonaut.seed.core.fixture_format import read_manifest
+from genonaut.seed.engines.sqlite.clone import copy_schema
+
+
+def rows_per_table(path: Path) -> dict[str, int]:
+    conn = sqlite3.connect(path)
+    try:
+        names = [
+            n
+            for (n,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+    finally:
+        conn.close()
+
+
+def foreign_keys(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        tables = rows_per_table(path)
+        return sum(
+            len({row[0] for row in conn.execute(f'PRAGMA foreign_key_list("{t}")')}) for t in tables
+        )
+    finally:
+        conn.close()
+
+
+def test_the_sample_through_the_scripts(sample_db: Path, tmp_path: Path) -> None:
+    target = copy_schema(sample_db, tmp_path / "target.sqlite")
+    manifest = check_engine_round_trip(
+        f"sqlite:///{sample_db}",
+        f"sqlite:///{target}",
+        tmp_path,
+        limit=2,
+        engine="sqlite",
+        source_rows=rows_per_table(sample_db),
+        foreign_keys=foreign_keys(sample_db),
+        load_flags=("--disable-triggers",),
+    )
+    # SQLite's "main" is the records' default schema: files are named for the table alone.
+    assert sorted(t.file for t in manifest.tables) == sorted(
+        f"{t}.tsv" for t in rows_per_table(sample_db)
+    )
+
+
+def test_flags_sqlite_cannot_honour_are_refused(sample_db: Path, tmp_path: Path) -> None:
+    seed = export(f"sqlite:///{sample_db}", tmp_path / "seed", 2)
+    for flags, message in [
+        (("--truncate-first",), "--truncate-first is not supported for SQLite"),
+        (("--reset",), "--reset works on PostgreSQL only"),
+    ]:
+        done = invoke_assert_code(
+            2,
+            "import_seed_to_test",
+            "--database-url",
+            f"sqlite:///{sample_db}",
+            "--input-dir",
+            str(seed.directory),
+            *flags,
+        )
+        assert f"Error: {message}" in done.stderr
+
+
+def test_an_unknown_scheme_names_the_schemes(tmp_path: Path) -> None:
+    done = invoke_assert_code(
+        2, "export_seed_from_demo", "--database-url", "oracle://db/x", "--output-dir", str(tmp_path)
+    )
+    assert "Error: no engine serves oracle:// URLs" in done.stderr
+    assert "sqlite://" in done.stderr and "mysql+pymysql://" in done.stderr
+
+
+def test_postgresql_fixtures_are_refused_by_sqlite(sample_db: Path, tmp_path: Path) -> None:
+    seed = export(f"sqlite:///{sample_db}", tmp_path / "seed", 2)
+    manifest = seed.directory / "manifest.json"
+    text = manifest.read_text()
+    manifest.write_text(text.replace('  "engine": "sqlite",\n', ""))
+    assert read_manifest(seed.directory).engine == "postgresql"
+    done = invoke_assert_code(
+        2,
+        "import_seed_to_test",
+        "--database-url",
+        f"sqlite:///{tmp_path / 'target.sqlite'}",
+        "--input-dir",
+        str(seed.directory),
+    )
+    assert "were exported from postgresql; this database is sqlite" in done.stderr
