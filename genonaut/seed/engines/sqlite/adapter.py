@@ -127,14 +127,7 @@ class SQLiteEngine:
     ) -> VerifySummary:
         """`condition_timeout` has no SQLite counterpart: a relation's condition runs to the
         end."""
-        report = verify_directory(input_dir, url, tables=tables, tracer=tracer)
-        return VerifySummary(
-            report.database,
-            list(report.tables),
-            list(report.relations),
-            statements=report.statements,
-            seconds=report.seconds,
-        )
+        return verify_directory(input_dir, url, tables=tables, tracer=tracer)
 
     def copy_database(self, url: str, name: str) -> str:
         """A copy of the file (backup API) at path `name`; its URL."""
