@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import psycopg2
 from psycopg2 import sql
@@ -18,10 +18,12 @@ from genonaut.seed.errors import ConfigError
 
 from .catalog import read_schema
 from .connection import Session, connect, database_of, ident, session, with_database
-from .loader import ImportReport, TableResult, import_seed
 from .row_queries import key_filter
 from .row_source import PostgresRows
-from .verify import VerifyReport, verify_seed
+
+if TYPE_CHECKING:
+    from .loader import ImportReport, TableResult
+    from .verify import VerifyReport
 
 
 class PostgresSnapshot:
@@ -93,6 +95,8 @@ class PostgresEngine:
         on_table: Callable[[LoadedTable], None] | None = None,
         tracer: Tracer | None = None,
     ) -> ImportReport:
+        from .loader import import_seed  # the export needs none of the loader
+
         progress: Callable[[TableResult], None] | None = on_table
         return import_seed(
             input_dir,
@@ -114,6 +118,8 @@ class PostgresEngine:
         tracer: Tracer | None = None,
         condition_timeout: float | None = None,
     ) -> VerifyReport:
+        from .verify import verify_seed
+
         if condition_timeout is None:
             return verify_seed(input_dir, url, tables=tables, tracer=tracer)
         return verify_seed(
