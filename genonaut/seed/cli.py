@@ -44,8 +44,13 @@ def database_url_of(args: argparse.Namespace) -> str:
     from genonaut.db.utils import SettingsError, target_url
     from genonaut.seed.engines import package_for
 
-    if args.database_url and package_for(args.database_url) != "postgres":
-        return str(args.database_url)
+    if args.database_url:
+        try:
+            package = package_for(args.database_url)
+        except ConfigError as exc:
+            raise ConfigError(f"--database-url: {exc.message}", hint=exc.hint) from None
+        if package != "postgres":
+            return str(args.database_url)
     try:
         return target_url(args.env_target, args.database_url)
     except SettingsError as exc:

@@ -78,7 +78,7 @@ def test_an_unknown_scheme_names_the_schemes(tmp_path: Path) -> None:
     done = invoke_assert_code(
         2, "export_seed_from_demo", "--database-url", "oracle://db/x", "--output-dir", str(tmp_path)
     )
-    assert "Error: no engine serves oracle:// URLs" in done.stderr
+    assert "Error: --database-url: no engine serves oracle:// URLs" in done.stderr
     assert "sqlite://" in done.stderr and "mysql+pymysql://" in done.stderr
 
 
