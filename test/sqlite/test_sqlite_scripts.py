@@ -97,3 +97,19 @@ def test_postgresql_fixtures_are_refused_by_sqlite(sample_db: Path, tmp_path: Pa
         str(seed.directory),
     )
     assert "were exported from postgresql; this database is sqlite" in done.stderr
+
+
+def test_check_compares_sqlite_fixtures_with_the_schema(sample_db: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{sample_db}"
+    seed = export(url, tmp_path / "seed", 2)
+    args = ("--database-url", url, "--output-dir", str(seed.directory), "--no-config", "--check")
+    fresh = invoke_assert_code(0, "export_seed_from_demo", *args)
+    assert "fixtures match the current schema" in fresh.stdout
+    conn = sqlite3.connect(sample_db)
+    try:
+        conn.execute("ALTER TABLE region ADD COLUMN note TEXT")
+        conn.commit()
+    finally:
+        conn.close()
+    stale = invoke_assert_code(1, "export_seed_from_demo", *args)
+    assert "region: columns added: note" in stale.stdout

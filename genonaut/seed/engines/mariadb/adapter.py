@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from genonaut.seed.core.engine import LoadedTable, LoadOptions, Tracer
+from genonaut.seed.core.engine import Engine, LoadedTable, LoadOptions, Tracer
 from genonaut.seed.core.fixture_files import (
     choose_tables,
     read_fixture_files,
@@ -147,4 +147,4 @@ class MariaDBEngine:
             drop_named(db, parse_url(url).database)
 
 
-ENGINE = MariaDBEngine()
+ENGINE: Engine = MariaDBEngine()

@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING
 import psycopg2
 from psycopg2 import sql
 
-from genonaut.seed.core.engine import LoadedTable, LoadOptions, Tracer
+from genonaut.seed.core.engine import Engine, LoadedTable, LoadOptions, Tracer
 from genonaut.seed.core.row_source import Key, Projection, RowSource
 from genonaut.seed.core.schema_graph import Schema, Table
 from genonaut.seed.errors import ConfigError
@@ -157,4 +157,4 @@ class PostgresEngine:
             conn.close()
 
 
-ENGINE = PostgresEngine()
+ENGINE: Engine = PostgresEngine()

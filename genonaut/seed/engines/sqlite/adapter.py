@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from genonaut.seed.core.engine import LoadedTable, LoadOptions, Tracer
+from genonaut.seed.core.engine import Engine, LoadedTable, LoadOptions, Tracer
 from genonaut.seed.core.reports import LoadSummary, VerifySummary
 from genonaut.seed.core.row_source import Key, Projection
 from genonaut.seed.core.schema_graph import Schema, TableName
@@ -150,4 +150,4 @@ def _differing(rows: Sequence[RowDifference]) -> list[str]:
     ]
 
 
-ENGINE = SQLiteEngine()
+ENGINE: Engine = SQLiteEngine()
