@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from db_helpers import run_sql
-from fixture_oracle import read_rows, snapshot
+from fixture_oracle import fixture_files, read_rows
 from sqlalchemy.engine import make_url
 
 from genonaut.seed.commands.export import export_seed
@@ -106,4 +106,4 @@ def test_round_trip_is_lossless_and_repeatable(
 
     back = tmp_path / "back"
     export_seed(ExportSettings(target, back, default_limit=1_000_000))
-    assert snapshot(back) == snapshot(seed), name
+    assert fixture_files(back) == fixture_files(seed), name
