@@ -13,6 +13,7 @@ from engine_scripts import check_engine_round_trip, export
 from mariadb_helpers import run
 from samples import datasets_dir, expected_rows
 
+from genonaut.seed.engines import engine_for
 from genonaut.seed.engines.mariadb.clone import clone_database
 from genonaut.seed.engines.mariadb.connection import parse_url, session, with_database
 
@@ -78,3 +79,17 @@ def test_fixtures_of_another_engine_are_refused(chinook: str, tmp_path: Path) ->
         str(seed.directory),
     )
     assert "were exported from mariadb; this database is sqlite" in done.stderr
+
+
+def test_the_adapter_copies_and_drops_a_database(
+    make_mariadb: Callable[..., str], mariadb_server: str
+) -> None:
+    source = make_mariadb("adapter")
+    run(source, "CREATE TABLE t (id INT PRIMARY KEY, name TEXT)", "INSERT INTO t VALUES (1, 'a')")
+    engine = engine_for(source)
+    target = parse_url(make_mariadb("adapter_copy")).database
+    run(mariadb_server, f"DROP DATABASE `{target}`")
+    copy = engine.copy_database(source, target)
+    assert run(copy, "SELECT id, name FROM t") == [(1, "a")]
+    engine.drop_database(copy)
+    assert not run(mariadb_server, f"SHOW DATABASES LIKE '{target}'")
