@@ -93,3 +93,31 @@ def test_the_adapter_copies_and_drops_a_database(
     assert run(copy, "SELECT id, name FROM t") == [(1, "a")]
     engine.drop_database(copy)
     assert not run(mariadb_server, f"SHOW DATABASES LIKE '{target}'")
+
+
+def test_a_trigger_that_rewrites_values_is_named_and_verify_fails(
+    make_mariadb: Callable[..., str], tmp_path: Path
+) -> None:
+    source = make_mariadb("trigger_source")
+    run(
+        source,
+        "CREATE TABLE ev (id INT PRIMARY KEY, at DATETIME)",
+        "INSERT INTO ev VALUES (1, '2020-01-01 00:00:00'), (2, '2021-01-01 00:00:00')",
+    )
+    target = make_mariadb("trigger_target")
+    run(
+        target,
+        "CREATE TABLE ev (id INT PRIMARY KEY, at DATETIME)",
+        "CREATE TRIGGER ev_stamp BEFORE INSERT ON ev FOR EACH ROW "
+        "SET NEW.at = '1999-09-09 09:09:09'",
+    )
+    seed = export(source, tmp_path / "seed", 7)
+    done = invoke_assert_code(
+        1,
+        "import_seed_to_test",
+        *("--database-url", target, "--input-dir", str(seed.directory), "--verify"),
+    )
+    assert "note: trigger ev: 2 rows no longer hold the fixture's at" in done.stdout
+    assert "the tables do not hold exactly the fixtures" in done.stdout
+    assert "rows: ev: 0 missing, 2 differing from the fixture" in done.stdout
+    assert "verify FAILED" in done.stdout
