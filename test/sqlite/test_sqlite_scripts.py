@@ -59,7 +59,7 @@ def test_the_sample_through_the_scripts(sample_db: Path, tmp_path: Path) -> None
 def test_flags_sqlite_cannot_honour_are_refused(sample_db: Path, tmp_path: Path) -> None:
     seed = export(f"sqlite:///{sample_db}", tmp_path / "seed", 2)
     for flags, message in [
-        (("--truncate-first",), "--truncate-first is not supported for SQLite"),
+        (("--truncate-first", "--cascade"), "--cascade is not supported for SQLite"),
         (("--reset",), "--reset works on PostgreSQL only"),
     ]:
         done = invoke_assert_code(
@@ -113,3 +113,32 @@ def test_check_compares_sqlite_fixtures_with_the_schema(sample_db: Path, tmp_pat
         conn.close()
     stale = invoke_assert_code(1, "export_seed_from_demo", *args)
     assert "region: columns added: note" in stale.stdout
+
+
+def test_truncate_first_puts_the_tables_back_to_the_fixtures(
+    sample_db: Path, tmp_path: Path
+) -> None:
+    seed = export(f"sqlite:///{sample_db}", tmp_path / "seed", 2)
+    rows = {t.name.name: t.rows for t in seed.manifest.tables}
+    target = copy_schema(sample_db, tmp_path / "target.sqlite")
+    url = f"sqlite:///{target}"
+    args = ("--database-url", url, "--input-dir", str(seed.directory), "--disable-triggers")
+    invoke_assert_code(0, "import_seed_to_test", *args)
+    conn = sqlite3.connect(target)
+    try:
+        conn.execute("UPDATE region SET name = 'changed'")
+        conn.execute("INSERT INTO audit (what) VALUES ('extra')")
+        conn.commit()
+    finally:
+        conn.close()
+    invoke_assert_code(1, "import_seed_to_test", *args, "--verify-only")
+
+    done = invoke_assert_code(0, "import_seed_to_test", *args, "--truncate-first", "--verify")
+    assert "emptied first:" in done.stdout and "verify OK" in done.stdout
+    assert rows_per_table(target) == rows
+
+    # A table outside the load holding rows that reference a loaded one blocks the emptying.
+    blocked = invoke_assert_code(
+        2, "import_seed_to_test", *args, "--tables", "region", "--truncate-first"
+    )
+    assert "office hold rows that reference them" in blocked.stderr

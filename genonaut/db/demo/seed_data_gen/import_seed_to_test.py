@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--truncate-first",
         action="store_true",
         help="empty the loaded tables first, in the same transaction (RESTART IDENTITY); "
-        "PostgreSQL only",
+        "PostgreSQL and SQLite",
     )
     parser.add_argument(
         "--reset",

@@ -86,24 +86,23 @@ class SQLiteEngine:
         on_table: Callable[[LoadedTable], None] | None = None,
         tracer: Tracer | None = None,
     ) -> LoadSummary:
-        for flag, given in (
-            ("--truncate-first", options.truncate_first),
-            ("--cascade", options.cascade),
-        ):
-            if given:
-                raise ConfigError(
-                    f"{flag} is not supported for SQLite",
-                    hint="load into an empty copy of the schema (a fresh file) instead",
-                )
+        if options.cascade:
+            raise ConfigError(
+                "--cascade is not supported for SQLite",
+                hint="load the referencing tables too (leave out --tables), or empty them first",
+            )
         report = import_directory(
             input_dir,
             url,
             tables=options.tables,
             disable_triggers=options.disable_triggers,
+            truncate_first=options.truncate_first,
             on_table=on_table,
             tracer=tracer,
         )
         remarks = _differing(report.differing)
+        if report.emptied:
+            remarks.append(f"emptied first: {', '.join(map(str, report.emptied))}")
         if report.triggers_disabled:
             n = len(report.triggers_disabled)
             remarks.append(f"{n} trigger{'s' if n != 1 else ''} dropped for the load, re-created")
