@@ -3,6 +3,7 @@ MariaDB), in the shape the scripts print: a table, notes, one result line."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -111,19 +112,34 @@ class VerifySummary:
             for t in self.tables
             if not t.ok
         ]
-        for check in self.relations:
-            if check.orphans:
-                kind = "virtual relation" if check.relation.is_virtual else "foreign key"
-                lines.append(
-                    f"orphans: {check.child}: {check.orphans} rows whose reference through "
-                    f"{kind} {check.relation.name} finds no row: {check.relation.describe()}"
-                )
-        return lines
+        return lines + orphan_lines(self.relations)
 
     def result_line(self) -> str:
-        bad = sum(not t.ok for t in self.tables) + sum(bool(r.orphans) for r in self.relations)
-        verdict = "OK" if self.ok else f"FAILED: {bad} problem{'s' if bad != 1 else ''}"
         return (
-            f"verify {verdict}: {len(self.tables)} tables, {len(self.relations)} relations "
-            f"checked in {self.seconds:.2f}s -> {self.database}"
+            f"verify {verdict(self.tables, self.relations)}: {len(self.tables)} tables, "
+            f"{len(self.relations)} relations checked in {self.seconds:.2f}s -> {self.database}"
         )
+
+
+def rows(n: int) -> str:
+    """`1 row`, `2 rows`."""
+    return f"{n} row{'s' if n != 1 else ''}"
+
+
+def orphan_lines(relations: Sequence[RelationCheck]) -> list[str]:
+    """One line per relation with rows whose reference finds nothing."""
+    lines = []
+    for check in relations:
+        if check.orphans:
+            kind = "virtual relation" if check.relation.is_virtual else "foreign key"
+            lines.append(
+                f"orphans: {check.child}: {rows(check.orphans)} whose reference through "
+                f"{kind} {check.relation.name} finds no row: {check.relation.describe()}"
+            )
+    return lines
+
+
+def verdict(tables: Sequence[TableCheck], relations: Sequence[RelationCheck]) -> str:
+    """`OK`, or `FAILED: n problems` counting tables with bad rows and relations with orphans."""
+    bad = sum(not t.ok for t in tables) + sum(bool(r.orphans) for r in relations)
+    return f"FAILED: {bad} problem{'s' if bad != 1 else ''}" if bad else "OK"
