@@ -49,9 +49,16 @@ IMPORT_MS = 150.0  # python -X importtime of what each command loads
 # What each command loads for its work: the script, and the engine modules it imports once its
 # flags are read.
 LOADS = {
-    "export": (f"{PACKAGE}.export_seed_from_demo", "genonaut.seed.engines.postgres.exporter"),
+    "export": (
+        f"{PACKAGE}.export_seed_from_demo",
+        "genonaut.seed.commands.export",
+        "genonaut.seed.engines.postgres.adapter",
+    ),
     "import": (
         f"{PACKAGE}.import_seed_to_test",
+        "genonaut.seed.commands.load",
+        "genonaut.seed.commands.verify",
+        "genonaut.seed.engines.postgres.adapter",
         "genonaut.seed.engines.postgres.loader",
         "genonaut.seed.engines.postgres.verify",
     ),

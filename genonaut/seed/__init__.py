@@ -5,8 +5,11 @@ load them into another database in one transaction.
     export_seed(ExportSettings("postgresql://localhost/genonaut_demo", Path("seed")))
     import_seed(Path("seed"), "postgresql://localhost/genonaut_test", truncate_first=True)
 
+The URL's scheme picks the engine: postgresql://, mysql:// or mariadb://, sqlite:///path.
+
 Layers, each importing only those below it (`make lint` checks this):
     cli                 shared command-line helpers of the scripts
+    commands/           export, import, verify and check on any engine
     engines/<engine>/   everything that speaks to one database engine through its driver
     core/               pure decisions and the fixture files: no driver, no database
     errors              the `SeedError` family
@@ -20,30 +23,32 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from genonaut.seed.core.settings import ExportSettings, VirtualRelation
-    from genonaut.seed.engines.postgres.exporter import (
+    from genonaut.seed.commands.export import (
         ExportReport,
         FreshnessReport,
         check_fixtures,
         export_seed,
     )
-    from genonaut.seed.engines.postgres.loader import ImportReport, TableResult, import_seed
-    from genonaut.seed.engines.postgres.verify import VerifyReport, verify_seed
+    from genonaut.seed.commands.load import import_seed
+    from genonaut.seed.commands.verify import verify_seed
+    from genonaut.seed.core.settings import ExportSettings, VirtualRelation
+    from genonaut.seed.engines.postgres.loader import ImportReport, TableResult
+    from genonaut.seed.engines.postgres.verify import VerifyReport
     from genonaut.seed.errors import SeedError
 
 _WHERE = {
     "SeedError": "genonaut.seed.errors",
     "ExportSettings": "genonaut.seed.core.settings",
     "VirtualRelation": "genonaut.seed.core.settings",
-    "ExportReport": "genonaut.seed.engines.postgres.exporter",
-    "FreshnessReport": "genonaut.seed.engines.postgres.exporter",
-    "check_fixtures": "genonaut.seed.engines.postgres.exporter",
-    "export_seed": "genonaut.seed.engines.postgres.exporter",
+    "ExportReport": "genonaut.seed.commands.export",
+    "FreshnessReport": "genonaut.seed.commands.export",
+    "check_fixtures": "genonaut.seed.commands.export",
+    "export_seed": "genonaut.seed.commands.export",
+    "import_seed": "genonaut.seed.commands.load",
+    "verify_seed": "genonaut.seed.commands.verify",
     "ImportReport": "genonaut.seed.engines.postgres.loader",
     "TableResult": "genonaut.seed.engines.postgres.loader",
-    "import_seed": "genonaut.seed.engines.postgres.loader",
     "VerifyReport": "genonaut.seed.engines.postgres.verify",
-    "verify_seed": "genonaut.seed.engines.postgres.verify",
 }
 
 __all__ = [

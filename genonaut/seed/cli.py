@@ -10,7 +10,7 @@ from genonaut.errors import fail as fail
 from genonaut.seed.errors import ConfigError
 
 if TYPE_CHECKING:
-    from genonaut.seed.engines.postgres.connection import Tracer
+    from genonaut.seed.core.engine import Tracer
 
 
 def add_target_flags(parser: argparse.ArgumentParser, default_env: str, verb: str) -> None:
@@ -22,7 +22,10 @@ def add_target_flags(parser: argparse.ArgumentParser, default_env: str, verb: st
         help=f"environment whose database to {verb} (config/local-<env>.json, "
         f"DATABASE_URL_<ENV>); default: {default_env}",
     )
-    target.add_argument("--database-url", help=f"{verb} this database instead")
+    target.add_argument(
+        "--database-url",
+        help=f"{verb} this database instead: postgresql://, mysql:// or mariadb://, sqlite:///path",
+    )
 
 
 def add_output_flags(parser: argparse.ArgumentParser) -> None:
@@ -36,9 +39,18 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def database_url_of(args: argparse.Namespace) -> str:
-    """The URL --database-url or --env-target names; a malformed one is a ConfigError."""
+    """The URL --database-url or --env-target names; a malformed one, or one whose scheme no
+    engine serves, is a ConfigError. The engines check their own URLs on connecting."""
     from genonaut.db.utils import SettingsError, target_url
+    from genonaut.seed.engines import package_for
 
+    if args.database_url:
+        try:
+            package = package_for(args.database_url)
+        except ConfigError as exc:
+            raise ConfigError(f"--database-url: {exc.message}", hint=exc.hint) from None
+        if package != "postgres":
+            return str(args.database_url)
     try:
         return target_url(args.env_target, args.database_url)
     except SettingsError as exc:

@@ -23,8 +23,8 @@ from db_helpers import run_sql
 from fixture_damage import TargetState
 from import_fixtures import SCHEMA, seed_rows, write_fixture
 
+from genonaut.seed.commands.export import export_seed
 from genonaut.seed.core.settings import ExportSettings
-from genonaut.seed.engines.postgres.exporter import export_seed
 from genonaut.seed.engines.postgres.loader import import_seed
 
 SEED = 7001

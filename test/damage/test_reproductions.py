@@ -17,12 +17,12 @@ from db_helpers import run_sql, with_user
 from import_fixtures import LIKES_BOOKS, SCHEMA, Spec, seed_rows, write_fixture
 from sqlalchemy.engine import make_url
 
+from genonaut.seed.commands.export import check_fixtures, export_seed
 from genonaut.seed.core.fixture_format import MANIFEST, file_name
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.core.settings import ExportSettings
 from genonaut.seed.engines.postgres.catalog import read_schema
 from genonaut.seed.engines.postgres.connection import session
-from genonaut.seed.engines.postgres.exporter import check_fixtures, export_seed
 from genonaut.seed.engines.postgres.loader import advance_sequences, import_seed
 from genonaut.seed.engines.postgres.verify import orphans, verify_seed
 from genonaut.seed.errors import ConfigError, FixtureError

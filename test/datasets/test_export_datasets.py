@@ -8,10 +8,10 @@ from db_helpers import run_sql
 from fixture_oracle import dangling, read_rows, snapshot
 from samples import expected_rows
 
+from genonaut.seed.commands.export import export_seed
 from genonaut.seed.core.fixture_format import read_manifest
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.core.settings import ExportSettings
-from genonaut.seed.engines.postgres.exporter import export_seed
 
 
 def test_dataset_loaded_as_published(dataset: tuple[str, str]) -> None:

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from db_helpers import run_sql
-from fixture_oracle import read_rows, snapshot
+from fixture_oracle import fixture_files, read_rows
 from sqlalchemy.engine import make_url
 
+from genonaut.seed.commands.export import export_seed
 from genonaut.seed.core.fixture_format import read_manifest
 from genonaut.seed.core.settings import ExportSettings
 from genonaut.seed.engines.postgres.connection import to_libpq_dsn
-from genonaut.seed.engines.postgres.exporter import export_seed
 from genonaut.seed.engines.postgres.loader import import_seed
 from genonaut.seed.engines.postgres.verify import verify_seed
 
@@ -106,4 +106,4 @@ def test_round_trip_is_lossless_and_repeatable(
 
     back = tmp_path / "back"
     export_seed(ExportSettings(target, back, default_limit=1_000_000))
-    assert snapshot(back) == snapshot(seed), name
+    assert fixture_files(back) == fixture_files(seed), name

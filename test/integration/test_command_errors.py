@@ -144,7 +144,7 @@ def test_no_server_at_the_address_is_one_line(command: str, tmp_path: Path) -> N
     + [
         ("exporter", "postgresql://app:Secret1@db:54x/demo"),
         ("init_db", "postgresql://app:Secret1@db:54x/demo"),
-        ("importer", "mysql://app:Secret1@db/demo"),
+        ("importer", "oracle://app:Secret1@db/demo"),
     ],
 )
 def test_a_malformed_url_is_one_line(command: str, url: str, tmp_path: Path) -> None:

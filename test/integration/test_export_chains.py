@@ -9,9 +9,9 @@ import pytest
 from db_helpers import run_sql
 from fixture_oracle import dangling, read_rows, snapshot
 
+from genonaut.seed.commands.export import ExportReport, export_seed
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.core.settings import ExportSettings, VirtualRelation
-from genonaut.seed.engines.postgres.exporter import ExportReport, export_seed
 
 # a(depth) -> b(depth) -> a(depth - 1) -> ... -> a(1) -> b(1), whose reference is unset.
 # a has a json column (no equality), b a composite primary key.

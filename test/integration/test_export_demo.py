@@ -9,10 +9,10 @@ import pytest
 from db_helpers import run_sql, with_user
 from fixture_oracle import dangling, fixture_files, is_set, read_rows, snapshot
 
+from genonaut.seed.commands.export import check_fixtures, export_seed
 from genonaut.seed.core.fixture_format import read_manifest
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.core.settings import ExportSettings, VirtualRelation, apply_config, load_config
-from genonaut.seed.engines.postgres.exporter import check_fixtures, export_seed
 from genonaut.seed.errors import ConfigError, ConnectionFailed, EmptySelection
 
 APP_CONFIG = Path(__file__).resolve().parents[2] / "config" / "seed-export.json"

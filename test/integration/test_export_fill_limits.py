@@ -12,9 +12,9 @@ from pathlib import Path
 from db_helpers import run_sql
 from fixture_oracle import dangling, read_rows, snapshot
 
+from genonaut.seed.commands.export import ExportReport, TableReport, export_seed
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.core.settings import ExportSettings
-from genonaut.seed.engines.postgres.exporter import ExportReport, TableReport, export_seed
 
 EXTENSION = """
 CREATE TABLE owners (id int PRIMARY KEY);

@@ -9,10 +9,10 @@ import pytest
 from db_helpers import run_sql
 from fixture_oracle import dangling, fixture_files, read_rows, snapshot
 
+from genonaut.seed.commands.export import export_seed
 from genonaut.seed.core.fixture_format import read_manifest
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.core.settings import ExportSettings, VirtualRelation
-from genonaut.seed.engines.postgres.exporter import export_seed
 from genonaut.seed.engines.postgres.loader import import_seed
 from genonaut.seed.engines.postgres.verify import verify_seed
 

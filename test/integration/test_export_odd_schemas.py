@@ -9,9 +9,9 @@ import pytest
 from db_helpers import run_sql
 from fixture_oracle import dangling, read_rows, snapshot
 
+from genonaut.seed.commands.export import export_seed
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.core.settings import ExportSettings
-from genonaut.seed.engines.postgres.exporter import export_seed
 from genonaut.seed.engines.postgres.loader import import_seed
 from genonaut.seed.engines.postgres.verify import verify_seed
 from genonaut.seed.errors import ConfigError, FixtureError

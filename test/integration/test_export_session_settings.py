@@ -10,9 +10,9 @@ from db_helpers import run_sql
 from fixture_oracle import snapshot
 from sqlalchemy.engine import make_url
 
+from genonaut.seed.commands.export import export_seed
 from genonaut.seed.core.settings import ExportSettings
 from genonaut.seed.engines.postgres.connection import connect
-from genonaut.seed.engines.postgres.exporter import export_seed
 
 SCRIPT = "export_seed_from_demo"
 VALUES = """

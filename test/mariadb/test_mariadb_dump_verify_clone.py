@@ -10,7 +10,7 @@ import pytest
 from mariadb_helpers import export_all, fixture_files, load_all, run
 from mariadb_schemas import RELATIONS, TRIGGERS
 
-from genonaut.seed.core.schema_graph import ForeignKey, TableName
+from genonaut.seed.core.schema_graph import DEFAULT_SCHEMA, ForeignKey, TableName
 from genonaut.seed.engines.mariadb import dump
 from genonaut.seed.engines.mariadb.catalog import read_schema, read_triggers
 from genonaut.seed.engines.mariadb.clone import clone_database, drop_database
@@ -29,7 +29,7 @@ def _dump(url: str, table: str, keys: set[tuple[str | None, ...]] | None) -> byt
     with session(url, read_only=True) as db:
         schema = read_schema(db)
         sink = io.BytesIO()
-        dump.dump_rows(db, schema.table(TableName(parse_url(url).database, table)), sink, keys)
+        dump.dump_rows(db, schema.table(TableName(DEFAULT_SCHEMA, table)), sink, keys)
         return sink.getvalue()
 
 
@@ -57,14 +57,14 @@ def test_a_table_without_key_dumps_whole_and_in_a_total_order(source: str) -> No
     body = _dump(source, "note", None)
     assert body == b"\\N\tno office\n10\tsame\n10\tsame\n20\tZeta\n20\talpha\n"
     with session(source) as db:
-        table = read_schema(db).table(TableName(parse_url(source).database, "note"))
+        table = read_schema(db).table(TableName(DEFAULT_SCHEMA, "note"))
         with pytest.raises(ConfigError, match="no primary key"):
             dump.dump_rows(db, table, io.BytesIO(), {("10",)})
 
 
 def test_rows_are_read_in_batches(source: str) -> None:
     with session(source, read_only=True) as db:
-        table = read_schema(db).table(TableName(parse_url(source).database, "employee"))
+        table = read_schema(db).table(TableName(DEFAULT_SCHEMA, "employee"))
         small, whole = io.BytesIO(), io.BytesIO()
         assert dump.dump_rows(db, table, small, batch=1) == 4
         dump.dump_rows(db, table, whole)
@@ -75,7 +75,6 @@ def test_verify_finds_missing_and_changed_rows_and_orphans(
     source: str, make_mariadb: Callable[..., str], tmp_path: Path
 ) -> None:
     export_all(source, tmp_path)
-    name = parse_url(source).database
     with session(source) as db:
         schema = read_schema(db)
         checks = check_rows(db, schema, fixture_files(tmp_path))
@@ -91,9 +90,9 @@ def test_verify_finds_missing_and_changed_rows_and_orphans(
     )
     virtual = ForeignKey(
         "note_about",
-        TableName(name, "note"),
+        TableName(DEFAULT_SCHEMA, "note"),
         ("office_id",),
-        TableName(name, "employee"),
+        TableName(DEFAULT_SCHEMA, "employee"),
         ("id",),
         is_virtual=True,
         condition="c.body LIKE 'alp%'",

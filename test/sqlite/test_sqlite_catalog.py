@@ -7,13 +7,19 @@ from pathlib import Path
 
 from sqlite_helpers import url_of
 
-from genonaut.seed.core.schema_graph import TableName, dependency_order, is_cycle, leaf_edges
+from genonaut.seed.core.schema_graph import (
+    DEFAULT_SCHEMA,
+    TableName,
+    dependency_order,
+    is_cycle,
+    leaf_edges,
+)
 from genonaut.seed.engines.sqlite.catalog import Catalog, read_catalog
 from genonaut.seed.engines.sqlite.connection import session
 
 
 def main(name: str) -> TableName:
-    return TableName("main", name)
+    return TableName(DEFAULT_SCHEMA, name)
 
 
 def catalog_of(path: Path) -> Catalog:
@@ -64,14 +70,14 @@ def test_foreign_keys_composite_self_and_cycles(sample_db: Path) -> None:
     schema = catalog_of(sample_db).schema
     described = {fk.describe(): fk for fk in schema.foreign_keys}
     assert set(described) == {
-        "main.employee(boss_id) -> main.employee(id)",
+        "employee(boss_id) -> employee(id)",
         # Declared without parent columns: the parent's primary key.
-        "main.office(country, code) -> main.region(country, code)",
-        "main.player(team_id) -> main.team(id)",
-        "main.team(captain_id) -> main.player(id)",
+        "office(country, code) -> region(country, code)",
+        "player(team_id) -> team(id)",
+        "team(captain_id) -> player(id)",
     }
-    assert described["main.employee(boss_id) -> main.employee(id)"].is_self_referencing
-    assert described["main.player(team_id) -> main.team(id)"].name == "player_team_id_fkey"
+    assert described["employee(boss_id) -> employee(id)"].is_self_referencing
+    assert described["player(team_id) -> team(id)"].name == "player_team_id_fkey"
     edges = leaf_edges(schema, schema.data_tables)
     groups = dependency_order(schema.data_tables, edges)
     cycles = [g for g in groups if is_cycle(g, edges)]
@@ -109,7 +115,7 @@ def test_odd_names_case_and_keywords(make_db: Callable[..., Path]) -> None:
     )
     catalog = catalog_of(path)
     fk = catalog.schema.foreign_keys[0]
-    assert fk.describe() == "main.child(parent) -> main.Parent Table(Key)"
+    assert fk.describe() == "child(parent) -> Parent Table(Key)"
     assert catalog.table(main("Parent Table")).column_names == ("Key", 'a"b')
     assert main("child") not in catalog.rowid_alias
     assert catalog.autoincrement == frozenset()  # the word in a string is no keyword

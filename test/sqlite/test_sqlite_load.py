@@ -11,7 +11,7 @@ from sqlite_helpers import query, url_of
 
 from genonaut.seed.core.fixture_files import read_fixture_files
 from genonaut.seed.core.fixture_format import MANIFEST, read_manifest
-from genonaut.seed.core.schema_graph import TableName
+from genonaut.seed.core.schema_graph import DEFAULT_SCHEMA, TableName
 from genonaut.seed.engines.sqlite.catalog import read_catalog
 from genonaut.seed.engines.sqlite.clone import copy_schema
 from genonaut.seed.engines.sqlite.connection import connect_path, session
@@ -22,7 +22,7 @@ from genonaut.seed.errors import FixtureError, LoadFailed, SchemaDrift
 
 
 def main(name: str) -> TableName:
-    return TableName("main", name)
+    return TableName(DEFAULT_SCHEMA, name)
 
 
 def export(path: Path, directory: Path) -> Path:
@@ -162,7 +162,7 @@ def test_a_damaged_value_is_named_by_file_line_and_column(exported: Path, empty_
 def test_a_refused_row_rolls_everything_back(exported: Path, empty_copy: Path) -> None:
     path = exported / "region.tsv"
     path.write_bytes(path.read_bytes().replace(b"\tBerlin\n", b"\t\\N\n"))
-    with pytest.raises(LoadFailed, match=r"region.tsv: line 2: main.region refused the row"):
+    with pytest.raises(LoadFailed, match=r"region.tsv: line 2: region refused the row"):
         import_directory(exported, url_of(empty_copy), disable_triggers=True)
     assert query(empty_copy, "SELECT count(*) FROM artist") == [(0,)]
     assert query(empty_copy, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'") == [(2,)]
@@ -173,7 +173,7 @@ def test_missing_parents_are_named_and_nothing_is_committed(
 ) -> None:
     with pytest.raises(
         LoadFailed,
-        match=r"main.office row key \(id\) = \(1,\): \(country, code\) = \('fr', 'idf'\) "
+        match=r"office row key \(id\) = \(1,\): \(country, code\) = \('fr', 'idf'\) "
         "finds no row in region",
     ):
         import_directory(exported, url_of(empty_copy), tables=["office", "player"])
@@ -246,7 +246,7 @@ def test_text_that_is_not_utf8_is_refused_with_a_hint(
         "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);"
         "INSERT INTO t VALUES (1, 'fine'), (2, CAST(X'ff41' AS TEXT));"
     )
-    with pytest.raises(FixtureError, match=r"table main.t: .*not UTF-8") as caught:
+    with pytest.raises(FixtureError, match=r"table t: .*not UTF-8") as caught:
         export(path, tmp_path / "out")
     assert "CAST(column AS BLOB)" in caught.value.hint
 
@@ -310,7 +310,7 @@ def test_violations_in_keyless_and_without_rowid_tables_are_named(
     with pytest.raises(LoadFailed) as caught:
         import_directory(fixtures, url_of(target), tables=["loose", "w"])
     assert caught.value.message.startswith("3 rows reference rows")
-    assert "main.loose row rowid 1: (p_id) = (2,) finds no row in p" in caught.value.message
-    assert "main.w row key (k) = ('a',): (p_id) = (1,) finds no row in p" in caught.value.message
-    assert "main.w row key (k) = ('b',): (p_id) = (2,)" in caught.value.message
+    assert "loose row rowid 1: (p_id) = (2,) finds no row in p" in caught.value.message
+    assert "w row key (k) = ('a',): (p_id) = (1,) finds no row in p" in caught.value.message
+    assert "w row key (k) = ('b',): (p_id) = (2,)" in caught.value.message
     assert query(target, "SELECT count(*) FROM w") == [(0,)]

@@ -26,7 +26,7 @@ from genonaut.seed.core.row_source import (
     Where,
 )
 from genonaut.seed.core.rules import Rules
-from genonaut.seed.core.schema_graph import ForeignKey, Schema, TableName
+from genonaut.seed.core.schema_graph import DEFAULT_SCHEMA, ForeignKey, Schema, TableName
 from genonaut.seed.core.selection import plan_selection
 from genonaut.seed.core.sql_fragment import check_condition
 from genonaut.seed.engines.sqlite.catalog import Catalog, read_catalog
@@ -89,7 +89,7 @@ INSERT INTO notes SELECT i, CASE WHEN i % 3 = 0 THEN 'post' ELSE 'user' END, 51 
 
 
 def _t(name: str) -> TableName:
-    return TableName("main", name)
+    return TableName(DEFAULT_SCHEMA, name)
 
 
 NOTES = _t("notes")

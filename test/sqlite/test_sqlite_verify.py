@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlite_helpers import url_of
 
-from genonaut.seed.core.schema_graph import ForeignKey, TableName
+from genonaut.seed.core.schema_graph import DEFAULT_SCHEMA, ForeignKey, TableName
 from genonaut.seed.engines.sqlite.catalog import read_catalog
 from genonaut.seed.engines.sqlite.clone import clone_database, copy_schema, drop_database
 from genonaut.seed.engines.sqlite.connection import session
@@ -24,7 +24,7 @@ INSERT INTO note VALUES (1, 'album', 1), (2, 'album', 9), (3, 'song', 9), (4, 'a
 
 
 def main(name: str) -> TableName:
-    return TableName("main", name)
+    return TableName(DEFAULT_SCHEMA, name)
 
 
 def test_orphans_per_relation(make_db: Callable[..., Path]) -> None:

@@ -34,6 +34,10 @@ def _options(parse: object) -> set[str]:
     return {o for action in captured[0]._actions for o in action.option_strings if o != "-h"}
 
 
+def _flags(parser: argparse.ArgumentParser) -> set[str]:
+    return {o for action in parser._actions for o in action.option_strings if o != "-h"}
+
+
 @pytest.mark.parametrize(
     ("module", "section"),
     [
@@ -46,7 +50,7 @@ def test_every_option_is_in_the_command_reference(module: object, section: str) 
     start = text.index(f"## {section}")
     end = text.find("\n## ", start + 1)
     documented = set(re.findall(r"`(--[a-z-]+)", text[start : end if end > 0 else None]))
-    options = _options(module.parse_args)  # type: ignore[attr-defined]
+    options = _flags(module.build_parser())  # type: ignore[attr-defined]
     assert options - {"--help"} <= documented, sorted(options - documented)
     assert documented <= options, sorted(documented - options)
 
@@ -92,14 +96,18 @@ FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]+")
 def _all_options() -> set[str]:
     from genonaut.db.demo import run_demo
 
-    parsers: list[object] = [export_seed_from_demo.parse_args, import_seed_to_test.parse_args]
-    parsers += [
+    scripts = (export_seed_from_demo, import_seed_to_test)
+    parsers: list[object] = [
         importlib.import_module(m).main
         for m in ("genonaut.db.demo.seed_data_gen.__main__", "genonaut.db.init_db")
     ]
     parsers.append(run_demo.main)
     parsers += [_bench(name).main for name in ("run_bench", "plugin_bench")]
-    return {o for parse in parsers for o in _options(parse)} | _plugin_options()
+    return (
+        {o for parse in parsers for o in _options(parse)}
+        | {o for script in scripts for o in _flags(script.build_parser())}
+        | _plugin_options()
+    )
 
 
 def _plugin_options() -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -102,6 +103,21 @@ def test_manifest_round_trip(tmp_path: Path) -> None:
     manifest = _manifest()
     (tmp_path / "manifest.json").write_text(manifest.to_json())
     assert read_manifest(tmp_path) == manifest
+
+
+def test_the_engine_is_written_only_when_it_is_not_postgresql(tmp_path: Path) -> None:
+    postgres = _manifest()
+    assert postgres.engine == "postgresql"
+    assert "engine" not in json.loads(postgres.to_json())
+    sqlite = dataclasses.replace(postgres, engine="sqlite")
+    text = sqlite.to_json()
+    assert list(json.loads(text))[:2] == ["format", "engine"]
+    assert text.replace('  "engine": "sqlite",\n', "") == postgres.to_json()
+    (tmp_path / "manifest.json").write_text(text)
+    assert read_manifest(tmp_path) == sqlite
+    (tmp_path / "manifest.json").write_text(text.replace('"sqlite"', "3"))
+    with pytest.raises(FixtureError, match="engine 3 is not a name"):
+        read_manifest(tmp_path)
 
 
 def test_a_manifest_without_types_is_read_and_one_with_too_few_is_damage(tmp_path: Path) -> None:

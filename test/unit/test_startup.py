@@ -28,7 +28,11 @@ def _loaded(*statements: str) -> set[str]:
     [
         f"{SCRIPTS}.export_seed_from_demo",
         f"{SCRIPTS}.import_seed_to_test",
-        "genonaut.seed.engines.postgres.exporter",
+        "genonaut.seed.commands.export",
+        "genonaut.seed.commands.load",
+        "genonaut.seed.commands.verify",
+        "genonaut.seed.engines.postgres.adapter",
+        "genonaut.seed.engines.sqlite.adapter",
         "genonaut.seed.engines.postgres.loader",
         "genonaut.seed.engines.postgres.verify",
         "genonaut.db.utils",
@@ -54,4 +58,19 @@ def test_help_loads_no_driver(script: str) -> None:
 
 def test_the_package_loads_its_public_names_on_first_use() -> None:
     assert "psycopg2" not in _loaded("import genonaut.seed, genonaut.db.demo.seed_data_gen")
-    assert "psycopg2" in _loaded("from genonaut.seed import export_seed")
+    # The commands pick an engine by the URL's scheme and import its driver only then.
+    assert "psycopg2" not in _loaded("from genonaut.seed import export_seed")
+
+
+@pytest.mark.parametrize(
+    ("url", "driver", "others"),
+    [
+        ("postgresql://localhost/demo", "psycopg2", {"pymysql"}),
+        ("mysql+pymysql://root@localhost/demo", "pymysql", {"psycopg2"}),
+        ("sqlite:///demo.db", "sqlite3", {"psycopg2", "pymysql"}),
+    ],
+)
+def test_an_engine_loads_its_own_driver_alone(url: str, driver: str, others: set[str]) -> None:
+    loaded = _loaded(f"from genonaut.seed.engines import engine_for\nengine_for({url!r})")
+    assert driver in loaded
+    assert not loaded & others

@@ -28,6 +28,8 @@ from genonaut.seed.core.sql_fragment import check_condition
 from genonaut.seed.errors import FixtureError, SeedError
 
 FORMAT = "genonaut-seed/1"
+# The engine a manifest without an "engine" field was exported from.
+DEFAULT_ENGINE = "postgresql"
 MANIFEST = "manifest.json"
 NULL = "\\N"
 
@@ -195,6 +197,9 @@ class Manifest:
     # Partitioned tables (they hold no rows and have no file), each with its own parent.
     partitioned: tuple[tuple[TableName, TableName | None], ...] = ()
     format: str = FORMAT
+    # The engine the fixtures were exported from: their values are in its text forms
+    # (docs/fixture-format.md). Written only when it is not PostgreSQL, the default.
+    engine: str = DEFAULT_ENGINE
 
     def holders(self, name: TableName) -> tuple[TableName, ...]:
         """The tables whose files hold the rows of `name`: itself, or its leaf partitions."""
@@ -215,8 +220,10 @@ class Manifest:
         raise FixtureError(f"the manifest lists no table {name}")
 
     def to_json(self) -> str:
-        document = {
-            "format": self.format,
+        document: dict[str, object] = {"format": self.format}
+        if self.engine != DEFAULT_ENGINE:
+            document["engine"] = self.engine
+        document |= {
             "schema_fingerprint": self.schema_fingerprint,
             "tables": [
                 {
@@ -281,7 +288,16 @@ class Manifest:
                 for p in document.get("partitioned_tables", ())
             )
             _check_unique(tables, source)
-            return cls(tables, relations, str(document["schema_fingerprint"]), partitioned)
+            engine = document.get("engine", DEFAULT_ENGINE)
+            if not isinstance(engine, str) or not engine:
+                raise TypeError(f"engine {engine!r} is not a name")
+            return cls(
+                tables,
+                relations,
+                str(document["schema_fingerprint"]),
+                partitioned,
+                engine=engine,
+            )
         except FixtureError:
             raise
         except SeedError as exc:  # an empty table name, say

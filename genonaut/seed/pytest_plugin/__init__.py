@@ -9,12 +9,25 @@ its own rows on top of the seed with `seed_layer`:
 
     admins_db = seed_layer("admins", add_admins)   # add_admins(url) writes the rows
 
+For SQLite, `sqlite_seed(schema_file, fixtures)` makes a fixture that gives each test a copy
+of a template file (the backup API):
+
+    seeded_sqlite = sqlite_seed(Path("test/schema.sqlite"), Path("test/sqlite_seed"))
+
 docs/testing.md tells how to configure it (server, fixture directory, schema).
 """
 
 from __future__ import annotations
 
 from .plugin import seed_layer
+from .sqlite import sqlite_seed
 from .templates import Template, TemplateBusy, TemplateError, TemplateServer
 
-__all__ = ["Template", "TemplateBusy", "TemplateError", "TemplateServer", "seed_layer"]
+__all__ = [
+    "Template",
+    "TemplateBusy",
+    "TemplateError",
+    "TemplateServer",
+    "seed_layer",
+    "sqlite_seed",
+]

@@ -19,7 +19,7 @@ import psycopg2.extensions
 import pytest
 
 from genonaut.seed.core.settings import DEFAULT_OUTPUT_DIR
-from genonaut.seed.engines.postgres.connection import to_libpq_dsn
+from genonaut.seed.engines.postgres.connection import database_of, to_libpq_dsn, with_database
 from genonaut.seed.errors import SeedError
 
 from .pool import CopyPool
@@ -37,9 +37,7 @@ from .templates import (
     Template,
     TemplateError,
     TemplateServer,
-    database_of,
     shown,
-    with_database,
 )
 
 if TYPE_CHECKING:

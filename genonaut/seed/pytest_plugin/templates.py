@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import psycopg2.errors
@@ -28,6 +28,8 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from genonaut.database_url import connection_error, redact, to_libpq_dsn
+from genonaut.seed.engines.postgres.connection import database_of as database_of
+from genonaut.seed.engines.postgres.connection import with_database as with_database
 from genonaut.seed.errors import ConnectionFailed, SeedError
 
 log = logging.getLogger(__name__)
@@ -62,16 +64,6 @@ class Template:
     seconds: float
 
 
-def with_database(url: str, name: str) -> str:
-    """`url` pointing at database `name` instead.
-
-    >>> with_database("postgresql://app@db:5432/postgres?sslmode=require", "t1")
-    'postgresql://app@db:5432/t1?sslmode=require'
-    """
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + quote(name), parts.query, ""))
-
-
 def shown(url: str) -> str:
     """`url` for messages: its password, if any, hidden.
 
@@ -83,11 +75,6 @@ def shown(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-
-
-def database_of(url: str) -> str:
-    """The database name in `url`, '' when it names none."""
-    return urlsplit(url).path.lstrip("/")
 
 
 def _comment(kind: str, **extra: Any) -> str:

@@ -30,11 +30,13 @@ from genonaut.seed.core.settings import (
 from genonaut.seed.errors import ConfigError, SeedError
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's flags (docs/cli.md lists them; test/unit/test_docs.py checks it)."""
     parser = argparse.ArgumentParser(
         prog="export_seed_from_demo",
-        description="Export up to N rows of every table of the demo database, with every row "
-        "they reference, as TSV fixtures (PostgreSQL COPY text format) plus manifest.json.",
+        description="Export up to N rows of every table of the demo database (or of any "
+        "PostgreSQL, MariaDB or SQLite database), with every row they reference, as TSV "
+        "fixtures (PostgreSQL COPY text format) plus manifest.json.",
     )
     add_target_flags(parser, "demo", "read")
     parser.add_argument(
@@ -87,7 +89,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="write nothing: exit 1 when the fixtures in --output-dir no longer match the schema",
     )
     add_output_flags(parser)
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def build_settings(args: argparse.Namespace) -> ExportSettings:
@@ -139,7 +145,7 @@ def build_settings(args: argparse.Namespace) -> ExportSettings:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # Imported once the flags are read, so that --help and a usage error do not load the driver.
-    from genonaut.seed.engines.postgres.exporter import check_fixtures, export_seed
+    from genonaut.seed.commands.export import check_fixtures, export_seed
 
     tracer = tracer_for(args)
     progress = say(args)

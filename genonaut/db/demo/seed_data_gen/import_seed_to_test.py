@@ -23,10 +23,11 @@ from genonaut.seed.core.settings import DEFAULT_OUTPUT_DIR
 from genonaut.seed.errors import SeedError
 
 if TYPE_CHECKING:
-    from genonaut.seed.engines.postgres.loader import TableResult
+    from genonaut.seed.core.engine import LoadedTable
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's flags (docs/cli.md lists them; test/unit/test_docs.py checks it)."""
     parser = argparse.ArgumentParser(
         prog="import_seed_to_test",
         description="Load the TSV fixtures into a database in one transaction: parents before "
@@ -53,13 +54,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--truncate-first",
         action="store_true",
-        help="empty the loaded tables first, in the same transaction (RESTART IDENTITY)",
+        help="empty the loaded tables first, in the same transaction (RESTART IDENTITY); "
+        "PostgreSQL and SQLite",
     )
     parser.add_argument(
         "--reset",
         action="store_true",
         help="put the seeded tables back to exactly the fixtures (empty, restart identities, "
-        "load, verify); does nothing when they already match",
+        "load, verify); does nothing when they already match; PostgreSQL only",
     )
     parser.add_argument(
         "--cascade",
@@ -70,7 +72,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--disable-triggers",
         action="store_true",
         help="keep the tables' own triggers from firing while loading (foreign keys are still "
-        "checked); needs ownership of the tables",
+        "checked); needs ownership of the tables; PostgreSQL and SQLite",
     )
     checks = parser.add_mutually_exclusive_group()
     checks.add_argument(
@@ -80,6 +82,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--verify-only", action="store_true", help="load nothing: only check rows and relations"
     )
     add_output_flags(parser)
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.cascade and not (args.truncate_first or args.reset):
         parser.error("--cascade only applies with --truncate-first or --reset")
@@ -95,18 +102,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # Imported once the flags are read, so that --help and a usage error do not load the driver.
-    from genonaut.seed.engines.postgres.loader import import_seed
-    from genonaut.seed.engines.postgres.reset import reset_to_seed
-    from genonaut.seed.engines.postgres.verify import verify_seed
+    from genonaut.seed.commands.load import import_seed, reset_to_seed
+    from genonaut.seed.commands.verify import verify_seed
 
     tracer = tracer_for(args)
     output = say(args)
-    progressed: list[TableResult] = []
+    progressed: list[LoadedTable] = []
     input_dir = args.input_dir or repo_root() / DEFAULT_OUTPUT_DIR
 
     total: list[int] = []
 
-    def progress(result: TableResult) -> None:
+    def progress(result: LoadedTable) -> None:
         progressed.append(result)
         kept = f", {result.already_there} already there" if result.already_there else ""
         output.update(

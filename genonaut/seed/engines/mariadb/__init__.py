@@ -17,6 +17,8 @@ Modules, in the order an export and an import use them:
   rows already present skipped, triggers reported, AUTO_INCREMENT moved after COMMIT.
 - `verify`: fixture rows present and unchanged, orphans per relation.
 - `clone`: a copy of a database (with or without rows) and its removal, for tests.
+- `row_source` (with `row_queries`): `MariaDBRows`, the selection's row questions.
+- `adapter`: `ENGINE`, the `core.engine.Engine` the commands use.
 
 What a user can do about triggers. MariaDB cannot switch triggers off, so a load into tables
 with triggers runs them: a BEFORE INSERT trigger may rewrite a value (`SET NEW.created =

@@ -1,8 +1,11 @@
 """Reading a MariaDB database's information_schema into `Schema` records: base tables, columns
 (full COLUMN_TYPE), keys, foreign keys, AUTO_INCREMENT columns (as sequences) and triggers.
 
-The schema of a `TableName` is the database's name. Five queries read everything, whatever
-the number of tables.
+The connection's own database is read as `DEFAULT_SCHEMA` ("public"), so that fixture file
+names and manifests depend neither on the engine nor on the database's name (`users.tsv`);
+`connection.ident` leaves such a name unqualified, in the current database. A database named
+explicitly (`read_schema(db, "other")`, as `clone` does) keeps its name. Five queries read
+everything, whatever the number of tables.
 """
 
 from __future__ import annotations
@@ -10,7 +13,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from genonaut.seed.core.schema_graph import Column, ForeignKey, Schema, Table, TableName
+from genonaut.seed.core.schema_graph import (
+    DEFAULT_SCHEMA,
+    Column,
+    ForeignKey,
+    Schema,
+    Table,
+    TableName,
+)
 from genonaut.seed.core.schema_graph import Sequence as SequenceRecord
 
 from .connection import Session
@@ -48,7 +58,7 @@ def read_schema(db: Session, database: str | None = None) -> Schema:
     >>> schema.table(TableName("shop", "orders")).primary_key  # doctest: +SKIP
     ('id',)
     """
-    name = database or db.database
+    name, label = _names(db, database)
     tables = db.fetch(
         "SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES "
         "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
@@ -119,7 +129,7 @@ def read_schema(db: Session, database: str | None = None) -> Schema:
         unique = sorted(tuple(cols) for c, cols in own if kinds[(table, c)] == "UNIQUE")
         records.append(
             Table(
-                name=TableName(name, table),
+                name=TableName(label, table),
                 columns=tuple(columns[table]),
                 primary_key=primary,
                 unique_keys=tuple(unique),
@@ -130,17 +140,17 @@ def read_schema(db: Session, database: str | None = None) -> Schema:
     foreign_keys = tuple(
         ForeignKey(
             name=constraint,
-            table=TableName(name, table),
+            table=TableName(label, table),
             columns=tuple(keys[(table, constraint)]),
-            referred_table=TableName(ref_schema, ref_table),
+            referred_table=TableName(label if ref_schema == name else ref_schema, ref_table),
             referred_columns=tuple(ref_columns),
         )
         for (table, constraint), (ref_schema, ref_table, ref_columns) in sorted(references.items())
     )
     sequences = tuple(
         SequenceRecord(
-            name=TableName(name, table + AUTO_INCREMENT_SUFFIX),
-            feeds=((TableName(name, table), column),),
+            name=TableName(label, table + AUTO_INCREMENT_SUFFIX),
+            feeds=((TableName(label, table), column),),
         )
         for table, column in sorted(auto)
     )
@@ -149,7 +159,7 @@ def read_schema(db: Session, database: str | None = None) -> Schema:
 
 def read_triggers(db: Session, database: str | None = None) -> dict[TableName, tuple[Trigger, ...]]:
     """The triggers of `database`, by table, in the order they fire."""
-    name = database or db.database
+    name, label = _names(db, database)
     found: dict[TableName, list[Trigger]] = defaultdict(list)
     for table, trigger, timing, event, statement in db.fetch(
         "SELECT EVENT_OBJECT_TABLE, TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, "
@@ -157,17 +167,17 @@ def read_triggers(db: Session, database: str | None = None) -> dict[TableName, t
         "ORDER BY EVENT_OBJECT_TABLE, EVENT_MANIPULATION, ACTION_TIMING DESC, ACTION_ORDER",
         (name,),
     ):
-        found[TableName(name, table)].append(
-            Trigger(TableName(name, table), trigger, timing, event, statement)
+        found[TableName(label, table)].append(
+            Trigger(TableName(label, table), trigger, timing, event, statement)
         )
     return {table: tuple(triggers) for table, triggers in found.items()}
 
 
 def read_referential_rules(db: Session, database: str | None = None) -> list[ReferentialRule]:
     """ON DELETE and ON UPDATE of every foreign key of `database`."""
-    name = database or db.database
+    name, label = _names(db, database)
     return [
-        ReferentialRule(TableName(name, table), constraint, on_delete, on_update)
+        ReferentialRule(TableName(label, table), constraint, on_delete, on_update)
         for table, constraint, on_delete, on_update in db.fetch(
             "SELECT TABLE_NAME, CONSTRAINT_NAME, DELETE_RULE, UPDATE_RULE "
             "FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s "
@@ -175,6 +185,13 @@ def read_referential_rules(db: Session, database: str | None = None) -> list[Ref
             (name,),
         )
     ]
+
+
+def _names(db: Session, database: str | None) -> tuple[str, str]:
+    """The database to read, and the schema its tables get in the records."""
+    if database is None:
+        return db.database, DEFAULT_SCHEMA
+    return database, database
 
 
 def auto_increment_column(schema: Schema, table: TableName) -> str | None:

@@ -21,7 +21,7 @@ from pymysql.constants import ER
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from genonaut.seed.core.schema_graph import TableName
+from genonaut.seed.core.schema_graph import DEFAULT_SCHEMA, TableName
 from genonaut.seed.errors import ConnectionFailed
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,10 @@ def quote(name: str) -> str:
 
 
 def ident(name: TableName) -> str:
-    """`db`.`table` for a table whose schema is its database."""
+    """`db`.`table` for a table whose schema is its database; `table` alone for the
+    current database's, whose schema the records call `DEFAULT_SCHEMA`."""
+    if name.schema == DEFAULT_SCHEMA:
+        return quote(name.name)
     return f"{quote(name.schema)}.{quote(name.name)}"
 
 

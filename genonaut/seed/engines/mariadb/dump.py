@@ -3,6 +3,7 @@ primary-key order, read in batches from an unbuffered cursor so memory holds one
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Iterator, Sequence
 from typing import IO, Any
 
@@ -84,6 +85,21 @@ def dump_rows(
             ]
 
     return _write(kept(), columns, sink)
+
+
+def dump_positions(
+    db: Session, table: Table, sink: IO[bytes], positions: Collection[int], *, batch: int = BATCH
+) -> int:
+    """Write the rows at `positions` (from 0) of `table` in file order: how the selection
+    names the rows of a table without a primary key (`row_queries.ROW`). One pass."""
+    wanted = set(positions)
+    counter = itertools.count()
+
+    def kept() -> Iterator[list[tuple[Any, ...]]]:
+        for rows in db.stream(select_statement(table), batch=batch):
+            yield [row for row in rows if next(counter) in wanted]
+
+    return _write(kept(), table.stored_columns, sink)
 
 
 def _in_list(table: Table, key: Sequence[str], keys: Collection[Key]) -> tuple[str, list[Any]]:

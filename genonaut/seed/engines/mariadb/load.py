@@ -34,6 +34,7 @@ import pymysql
 from genonaut.seed.core.fixture_files import FixtureFile
 from genonaut.seed.core.load_plan import check_columns
 from genonaut.seed.core.schema_graph import (
+    DEFAULT_SCHEMA,
     ForeignKey,
     Schema,
     TableName,
@@ -196,7 +197,8 @@ def load_fixtures(
 
 
 def _database_of(tables: Sequence[TableName]) -> str | None:
-    return tables[0].schema if tables else None
+    """The database of `tables` to read triggers from: None for the current one."""
+    return tables[0].schema if tables and tables[0].schema != DEFAULT_SCHEMA else None
 
 
 def _steps(
@@ -340,8 +342,8 @@ def advance_auto_increment(
         (largest,) = db.fetch(f"SELECT MAX({quote(column)}) FROM {ident(name)}")[0]
         (current,) = db.fetch(
             "SELECT AUTO_INCREMENT FROM information_schema.TABLES "
-            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-            (name.schema, name.name),
+            "WHERE TABLE_SCHEMA = COALESCE(%s, DATABASE()) AND TABLE_NAME = %s",
+            (None if name.schema == DEFAULT_SCHEMA else name.schema, name.name),
         )[0]
         wanted = int(float(largest)) + 1 if largest is not None else 1
         now = int(current) if current is not None else 1

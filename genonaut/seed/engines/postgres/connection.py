@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg2
 import psycopg2.extensions
@@ -148,3 +149,18 @@ def session(
 
 def ident(name: TableName) -> sql.Composable:
     return sql.Identifier(name.schema, name.name)
+
+
+def with_database(url: str, name: str) -> str:
+    """`url` pointing at database `name` instead.
+
+    >>> with_database("postgresql://app@db:5432/postgres?sslmode=require", "t1")
+    'postgresql://app@db:5432/t1?sslmode=require'
+    """
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + quote(name), parts.query, ""))
+
+
+def database_of(url: str) -> str:
+    """The database name in `url`, '' when it names none."""
+    return urlsplit(url).path.lstrip("/")

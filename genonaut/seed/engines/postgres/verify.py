@@ -24,6 +24,9 @@ from genonaut.seed.core.fixture_files import (
 )
 from genonaut.seed.core.fixture_format import Manifest
 from genonaut.seed.core.load_plan import check_columns
+from genonaut.seed.core.reports import orphan_lines
+from genonaut.seed.core.reports import rows as rows_text
+from genonaut.seed.core.reports import verdict as verdict_of
 from genonaut.seed.core.schema_graph import ForeignKey, Schema, TableName
 from genonaut.seed.core.text_table import format_table
 from genonaut.seed.engines.postgres.catalog import read_schema
@@ -90,7 +93,7 @@ class VerifyReport:
         )
         lines += self.problems()
         lines += [
-            f"note: {t.table} holds {_rows(t.extra)} that the fixture does not (rows of "
+            f"note: {t.table} holds {rows_text(t.extra)} that the fixture does not (rows of "
             "other tests, or of an older seed)"
             for t in self.tables
             if t.extra
@@ -108,18 +111,10 @@ class VerifyReport:
                 rest = t.missing + t.differing - shown
                 more = f"{rest} more row{'s' if rest != 1 else ''}"
                 lines.append(f"  ... and {more} of {t.table} missing or differing")
-        for check in self.relations:
-            if check.orphans:
-                kind = "virtual relation" if check.relation.is_virtual else "foreign key"
-                lines.append(
-                    f"orphans: {check.child}: {_rows(check.orphans)} whose reference through "
-                    f"{kind} {check.relation.name} finds no row: {check.relation.describe()}"
-                )
-        return lines
+        return lines + orphan_lines(self.relations)
 
     def result_line(self) -> str:
-        bad = sum(not t.ok for t in self.tables) + sum(bool(r.orphans) for r in self.relations)
-        verdict = "OK" if self.ok else f"FAILED: {bad} problem{'s' if bad != 1 else ''}"
+        verdict = verdict_of(self.tables, self.relations)
         # A relation declared on a partitioned table is checked once per partition.
         relations = len({r.relation for r in self.relations})
         checks = len(self.relations)
@@ -128,10 +123,6 @@ class VerifyReport:
             f"verify {verdict}: {len(self.tables)} tables, {relations} relations{across} "
             f"checked in {self.seconds:.2f}s -> {self.database}"
         )
-
-
-def _rows(n: int) -> str:
-    return f"{n} row{'s' if n != 1 else ''}"
 
 
 def verify_seed(
@@ -167,7 +158,7 @@ def verify_seed(
             db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             if stages:
                 copy_stages(db, stages.values())
-            checks = {c.table: c for c in missing_rows(db, schema, list(stages.values()))}
+            checks = {c.table: c for c in missingrows_text(db, schema, list(stages.values()))}
             checks.update(row_details(db, schema, stages, checks))
             report.tables = [
                 checks.get(f.name, TableCheck(f.name, f.entry.rows, 0, 0)) for f in files
@@ -188,7 +179,7 @@ def verify_seed(
     return report
 
 
-def missing_rows(db: Session, schema: Schema, stages: Sequence[Stage]) -> list[TableCheck]:
+def missingrows_text(db: Session, schema: Schema, stages: Sequence[Stage]) -> list[TableCheck]:
     """Per staged file: rows absent from its table (matched by primary key, or by every column
     without one) and rows present with other values (full row text compared). One statement.
 
@@ -270,7 +261,8 @@ def row_details(
         if check.ok or not key or not set(key) <= set(columns):
             if not check.ok:  # without a key, a row is missing or there: no values to compare
                 found[name] = dataclasses.replace(
-                    check, details=(f"missing: {name}: {_rows(check.missing)} (no primary key)",)
+                    check,
+                    details=(f"missing: {name}: {rows_text(check.missing)} (no primary key)",),
                 )
             continue
         # The first SAMPLE missing rows and the first SAMPLE differing ones, each by key,

@@ -1,6 +1,8 @@
 """Read a SQLite database's schema into `Schema` records, plus what only SQLite has.
 
-Every table lives in schema "main". SQLite-only facts that the core records do not carry
+Every table lives in SQLite's schema "main", which the records call `DEFAULT_SCHEMA`
+("public"), so fixture file names and manifests do not depend on the engine (`album.tsv`);
+`connection.ident` maps it back. SQLite-only facts that the core records do not carry
 (WITHOUT ROWID, the rowid alias, AUTOINCREMENT, triggers) are kept beside the `Schema` in a
 `Catalog`.
 
@@ -19,14 +21,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from genonaut.seed.core.schema_graph import Column, ForeignKey, Schema, Sequence, Table, TableName
+from genonaut.seed.core.schema_graph import (
+    DEFAULT_SCHEMA,
+    Column,
+    ForeignKey,
+    Schema,
+    Sequence,
+    Table,
+    TableName,
+)
 
 from .connection import Session, quote
 from .values import affinity
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "main"
+SCHEMA = DEFAULT_SCHEMA
 SEQUENCE_SCHEMA = "sqlite_sequence"
 
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from genonaut.seed.core.schema_graph import TableName
+from genonaut.seed.core.schema_graph import DEFAULT_SCHEMA, TableName
 from genonaut.seed.errors import ConfigError, ConnectionFailed
 
 log = logging.getLogger(__name__)
@@ -203,8 +203,10 @@ def quote(name: str) -> str:
 
 
 def ident(table: TableName) -> str:
-    """`"main"."film"`: a table name for SQL text."""
-    return f"{quote(table.schema)}.{quote(table.name)}"
+    """`"main"."film"`: a table name for SQL text. The records' default schema ("public")
+    is SQLite's "main"."""
+    schema = "main" if table.schema == DEFAULT_SCHEMA else table.schema
+    return f"{quote(schema)}.{quote(table.name)}"
 
 
 def column_list(columns: Sequence[str]) -> str:

@@ -6,6 +6,8 @@
    referencing itself) be inserted in any row order: foreign keys are checked at the end.
 3. With `disable_triggers`, the loaded tables' triggers are dropped and re-created from their
    own SQL inside the transaction (SQLite's DDL is transactional; it has no switch for them).
+   With `truncate_first`, the loaded tables are emptied (`DELETE`, and their `sqlite_sequence`
+   counters reset), unless tables outside them hold rows referencing them.
 4. Tables are inserted parents first. A row whose key (primary key, else a unique key the
    file fills) is already present is skipped and counted; if its values differ from the
    file's, the difference is reported. A table with no key compares whole rows.
@@ -32,7 +34,7 @@ from genonaut.seed.core.fixture_files import (
 from genonaut.seed.core.fixture_format import FixtureTable, Manifest
 from genonaut.seed.core.load_plan import Step, check_columns, plan_steps, skip_key
 from genonaut.seed.core.schema_graph import TableName
-from genonaut.seed.errors import FixtureError, LoadFailed
+from genonaut.seed.errors import ConfigError, FixtureError, LoadFailed
 
 from .catalog import SEQUENCE_SCHEMA, Catalog, Trigger, read_catalog, rowid_name, table_name
 from .connection import Session, Tracer, column_list, ident, quote, redact, session
@@ -78,6 +80,7 @@ class LoadReport:
     differing: list[RowDifference] = field(default_factory=list)
     sequences: list[tuple[TableName, int]] = field(default_factory=list)
     triggers_disabled: list[str] = field(default_factory=list)
+    emptied: list[TableName] = field(default_factory=list)
     statements: int = 0
     seconds: float = 0.0
 
@@ -92,6 +95,7 @@ def import_directory(
     *,
     tables: Sequence[str] = (),
     disable_triggers: bool = False,
+    truncate_first: bool = False,
     on_table: Callable[[TableResult], None] | None = None,
     tracer: Tracer | None = None,
 ) -> LoadReport:
@@ -109,6 +113,7 @@ def import_directory(
             manifest,
             files,
             disable_triggers=disable_triggers,
+            truncate_first=truncate_first,
             on_table=on_table,
         )
     report.database = redact(database_url)
@@ -123,6 +128,7 @@ def load_files(
     files: Sequence[FixtureFile],
     *,
     disable_triggers: bool = False,
+    truncate_first: bool = False,
     on_table: Callable[[TableResult], None] | None = None,
 ) -> LoadReport:
     """Load `files` (checked by `read_fixture_files`) in one transaction of `db`.
@@ -142,6 +148,8 @@ def load_files(
             db.execute("PRAGMA defer_foreign_keys = ON")
             dropped = _drop_triggers(db, catalog, by_name) if disable_triggers else []
             report.triggers_disabled = [t.name for t in dropped]
+            if truncate_first:
+                report.emptied = _empty(db, catalog, [t for step in steps for t in step.tables])
             for step in steps:
                 for result in _load_step(db, catalog, step, by_name, report.differing):
                     report.tables.append(result)
@@ -162,6 +170,31 @@ def load_files(
     report.statements = db.statements - first
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _empty(db: Session, catalog: Catalog, tables: Sequence[TableName]) -> list[TableName]:
+    """Delete every row of `tables`, children first, and reset their sqlite_sequence counters;
+    ConfigError when a table outside them holds rows that reference them."""
+    loaded = set(tables)
+    outside = sorted(
+        {
+            fk.table
+            for fk in catalog.schema.foreign_keys
+            if fk.referred_table in loaded and fk.table not in loaded
+        }
+    )
+    blocking = [t for t in outside if db.fetch(f"SELECT EXISTS (SELECT 1 FROM {ident(t)})")[0][0]]
+    if blocking:
+        raise ConfigError(
+            f"cannot empty the loaded tables: {', '.join(map(str, blocking))} hold rows that "
+            "reference them",
+            hint="load those tables too (leave out --tables), or empty them first",
+        )
+    for name in reversed(tables):
+        db.execute(f"DELETE FROM {ident(name)}")
+        if name in catalog.autoincrement:
+            db.execute("DELETE FROM sqlite_sequence WHERE name = ?", (name.name,))
+    return list(tables)
 
 
 def _fields(result: TableResult) -> tuple[TableName, int, int]:

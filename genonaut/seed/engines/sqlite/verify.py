@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from genonaut.seed.core.fixture_files import (
@@ -18,6 +18,7 @@ from genonaut.seed.core.fixture_files import (
     read_fixture_manifest,
 )
 from genonaut.seed.core.load_plan import check_columns, skip_key
+from genonaut.seed.core.reports import VerifySummary
 from genonaut.seed.core.schema_graph import ForeignKey, TableName
 
 from .catalog import Catalog, read_catalog
@@ -49,26 +50,13 @@ class RelationCheck:
     orphans: int
 
 
-@dataclass
-class VerifyReport:
-    database: str
-    tables: list[TableCheck] = field(default_factory=list)
-    relations: list[RelationCheck] = field(default_factory=list)
-    statements: int = 0
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return all(t.ok for t in self.tables) and not any(r.orphans for r in self.relations)
-
-
 def verify_directory(
     input_dir: Path,
     database_url: str,
     *,
     tables: Sequence[str] = (),
     tracer: Tracer | None = None,
-) -> VerifyReport:
+) -> VerifySummary:
     """Check the SQLite file of `database_url` against the fixtures in `input_dir`: their
     rows (by key) and, for every declared foreign key and the manifest's virtual relations,
     rows that reference nothing.
@@ -78,13 +66,13 @@ def verify_directory(
     started = time.perf_counter()
     manifest = read_fixture_manifest(input_dir)
     files = read_fixture_files(input_dir, choose_tables(manifest, tables))
-    report = VerifyReport(redact(database_url))
+    report = VerifySummary(redact(database_url))
     with session(database_url, read_only=True, tracer=tracer) as db, db.snapshot():
         catalog = read_catalog(db)
         check_columns(catalog.schema, (f.entry for f in files))
-        report.tables = check_rows(db, catalog, files)
+        report.tables = list(check_rows(db, catalog, files))
         virtual = [fk for fk in manifest.relations if fk.is_virtual]
-        report.relations = find_orphans(db, catalog, [*catalog.schema.foreign_keys, *virtual])
+        report.relations = list(find_orphans(db, catalog, [*catalog.schema.foreign_keys, *virtual]))
         report.statements = db.statements
     report.seconds = time.perf_counter() - started
     return report

@@ -1,14 +1,14 @@
-"""Export a foreign-key-closed slice of a database as a fixture directory, and check one."""
+"""Export a foreign-key-closed slice of a database as a fixture directory, and check one,
+on any engine: the core chooses the rows, the engine's adapter reads and dumps them."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from psycopg2 import sql
-
+from genonaut.seed.core.engine import Snapshot, Tracer
 from genonaut.seed.core.fixture_files import read_fixture_files
 from genonaut.seed.core.fixture_format import (
     FixtureTable,
@@ -19,6 +19,7 @@ from genonaut.seed.core.fixture_format import (
     read_manifest,
     replace_directory,
 )
+from genonaut.seed.core.picks import CLOSURE, INCLUDE, LIMIT, Selection
 from genonaut.seed.core.schema_graph import ForeignKey, Schema, TableName
 from genonaut.seed.core.seed_diagram import (
     SEED_MD,
@@ -27,12 +28,10 @@ from genonaut.seed.core.seed_diagram import (
     decoded_rows,
     render_seed_md,
 )
+from genonaut.seed.core.selection import plan_selection
 from genonaut.seed.core.settings import ExportSettings, rules_for, virtual_relations
 from genonaut.seed.core.text_table import format_table
-from genonaut.seed.engines.postgres.catalog import read_schema
-from genonaut.seed.engines.postgres.connection import Session, Tracer, ident, session
-from genonaut.seed.engines.postgres.row_queries import key_filter
-from genonaut.seed.engines.postgres.selection import CLOSURE, INCLUDE, LIMIT, Selection, select_rows
+from genonaut.seed.engines import engine_for
 
 
 @dataclass(frozen=True)
@@ -93,26 +92,28 @@ def export_seed(
 ) -> ExportReport:
     """Write the seed into `settings.output_dir`, replacing what was there only on success.
 
-    Example: `export_seed(ExportSettings("postgresql://localhost/genonaut_demo"))`.
-    The source is read in one REPEATABLE READ READ ONLY transaction and never written to.
+    Example: `export_seed(ExportSettings("postgresql://localhost/genonaut_demo"))`; the URL's
+    scheme picks the engine (`sqlite:///demo.db`, `mysql://root@localhost/demo`, ...).
+    The source is read in one read-only snapshot and never written to.
     `on_table(table, rows)` follows the choice of rows (before closure adds more);
     `on_file(table, rows, i, n)` follows the files written, with their final row counts.
     """
     started = time.perf_counter()
+    engine = engine_for(settings.database_url)
     check_output_dir(settings.output_dir)
     report = ExportReport(settings.output_dir)
-    with session(settings.database_url, read_only=True, tracer=tracer) as db:
-        schema = _schema_with_virtuals(db, settings)
+    with engine.snapshot(settings.database_url, tracer=tracer) as source:
+        schema = _schema_with_virtuals(source, settings)
         rules = rules_for(schema, settings)
         check_file_names(rules.tables)  # two tables sharing a file fail before any reading
-        selection = select_rows(db, schema, rules, on_table)
+        selection = plan_selection(source.rows(schema), schema, rules, on_table)
         report.notes.extend(f"note: {n}" for n in selection.dropped)
         with replace_directory(settings.output_dir) as scratch:
-            manifest = _write(db, schema, selection, scratch, report, on_file)
+            manifest = _write(source, schema, selection, scratch, report, on_file)
+            manifest = replace(manifest, engine=engine.name)
             (scratch / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
             _write_seed_md(scratch, manifest, report)
-        db.conn.rollback()
-        report.statements = db.statements
+        report.statements = source.statements
     report.seconds = time.perf_counter() - started
     return report
 
@@ -126,13 +127,13 @@ def _write_seed_md(directory: Path, manifest: Manifest, report: ExportReport) ->
     (directory / SEED_MD).write_text(render_seed_md(manifest, counts, rows), encoding="utf-8")
 
 
-def _schema_with_virtuals(db: Session, settings: ExportSettings) -> Schema:
-    schema = read_schema(db)
+def _schema_with_virtuals(source: Snapshot, settings: ExportSettings) -> Schema:
+    schema = source.read_schema()
     return schema.with_relations(virtual_relations(schema, settings))
 
 
 def _write(
-    db: Session,
+    source: Snapshot,
     schema: Schema,
     selection: Selection,
     directory: Path,
@@ -147,19 +148,9 @@ def _write(
             pick = selection.picks[leaf]
             table = schema.table(leaf)
             columns = tuple(c.name for c in table.stored_columns)
-            path = directory / files[leaf]
-            with path.open("wb") as sink:
+            with (directory / files[leaf]).open("wb") as sink:
                 sink.write(header_line(columns))
-                if pick.rows:
-                    proj = pick.projection
-                    clause, params = key_filter(proj, proj.identity, pick.rows)
-                    query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {}").format(
-                        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
-                        ident(leaf),
-                        clause,
-                        _file_order(schema, leaf),
-                    )
-                    db.copy_out(query, params, sink)
+                source.dump(pick.projection, pick.rows.keys(), sink)
             entries.append(
                 FixtureTable(
                     name=leaf,
@@ -202,23 +193,6 @@ def _relations_of(schema: Schema, names: Sequence[TableName]) -> tuple[ForeignKe
     )
 
 
-def _file_order(schema: Schema, leaf: TableName) -> sql.Composable:
-    """Primary-key order (all columns without one), text in the "C" collation, so that files
-    do not depend on the server's locale."""
-    table = schema.table(leaf)
-    columns = table.primary_key or tuple(c.name for c in table.stored_columns)
-    parts: list[sql.Composable] = []
-    for name in columns:
-        column = table.column(name)
-        if not column.is_sortable:
-            parts.append(sql.SQL('{}::text COLLATE "C"').format(sql.Identifier(name)))
-        elif column.is_collatable:
-            parts.append(sql.SQL('{} COLLATE "C"').format(sql.Identifier(name)))
-        else:
-            parts.append(sql.Identifier(name))
-    return sql.SQL(", ").join(parts)
-
-
 def _with_parents(schema: Schema, leaves: list[TableName]) -> set[TableName]:
     return {a for leaf in leaves for a in schema.ancestors(leaf)}
 
@@ -250,7 +224,7 @@ def check_fixtures(settings: ExportSettings, *, tracer: Tracer | None = None) ->
     """Compare the fixtures in `settings.output_dir` with the source's current schema."""
     manifest = read_manifest(settings.output_dir)
     report = FreshnessReport()
-    with session(settings.database_url, read_only=True, tracer=tracer) as db:
+    with engine_for(settings.database_url).snapshot(settings.database_url, tracer=tracer) as db:
         schema = _schema_with_virtuals(db, settings)
         wanted = set(rules_for(schema, settings).tables)
     have = {t.name: t for t in manifest.tables}

@@ -1,0 +1,145 @@
+"""The import and verify reports of the engines without reports of their own (SQLite,
+MariaDB), in the shape the scripts print: a table, notes, one result line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from genonaut.seed.core.engine import LoadedTable
+from genonaut.seed.core.schema_graph import ForeignKey, TableName
+from genonaut.seed.core.text_table import format_table
+
+
+@dataclass(frozen=True)
+class TableLoad:
+    table: TableName
+    in_file: int
+    inserted: int
+
+    @property
+    def already_there(self) -> int:
+        return self.in_file - self.inserted
+
+
+@dataclass
+class LoadSummary:
+    database: str
+    tables: list[LoadedTable] = field(default_factory=list)
+    # Counters moved past the loaded keys: AUTO_INCREMENT, sqlite_sequence.
+    counters: list[tuple[TableName, int]] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
+    statements: int = 0
+    seconds: float = 0.0
+
+    @property
+    def inserted(self) -> int:
+        return sum(t.inserted for t in self.tables)
+
+    def as_table(self) -> str:
+        rows = [(str(t.table), t.in_file, t.inserted, t.already_there) for t in self.tables]
+        total = ("total", sum(r[1] for r in rows), self.inserted, sum(r[3] for r in rows))
+        lines = format_table(("table", "in file", "inserted", "already there"), rows, total)
+        lines += [f"counter {name} set to {value}" for name, value in self.counters]
+        lines += self.notes()
+        lines.append(self.result_line())
+        return "\n".join(lines)
+
+    def result_line(self) -> str:
+        return (
+            f"{len(self.tables)} tables, {self.inserted} rows inserted in {self.seconds:.2f}s "
+            f"with {self.statements} statements -> {self.database}"
+        )
+
+    def notes(self) -> list[str]:
+        return [f"note: {r}" for r in self.remarks]
+
+
+class TableCheck(Protocol):
+    @property
+    def table(self) -> TableName: ...
+
+    @property
+    def in_file(self) -> int: ...
+
+    @property
+    def missing(self) -> int: ...
+
+    @property
+    def differing(self) -> int: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+
+class RelationCheck(Protocol):
+    @property
+    def relation(self) -> ForeignKey: ...
+
+    @property
+    def child(self) -> TableName: ...
+
+    @property
+    def orphans(self) -> int: ...
+
+
+@dataclass
+class VerifySummary:
+    database: str
+    tables: list[TableCheck] = field(default_factory=list)
+    relations: list[RelationCheck] = field(default_factory=list)
+    statements: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(t.ok for t in self.tables) and not any(r.orphans for r in self.relations)
+
+    def as_table(self) -> str:
+        lines = format_table(
+            ("table", "in file", "missing", "differing"),
+            [(str(t.table), t.in_file, t.missing, t.differing) for t in self.tables],
+            None,
+        )
+        lines += self.problems()
+        lines.append(self.result_line())
+        return "\n".join(lines)
+
+    def problems(self) -> list[str]:
+        lines = [
+            f"rows: {t.table}: {t.missing} missing, {t.differing} differing from the fixture"
+            for t in self.tables
+            if not t.ok
+        ]
+        return lines + orphan_lines(self.relations)
+
+    def result_line(self) -> str:
+        return (
+            f"verify {verdict(self.tables, self.relations)}: {len(self.tables)} tables, "
+            f"{len(self.relations)} relations checked in {self.seconds:.2f}s -> {self.database}"
+        )
+
+
+def rows(n: int) -> str:
+    """`1 row`, `2 rows`."""
+    return f"{n} row{'s' if n != 1 else ''}"
+
+
+def orphan_lines(relations: Sequence[RelationCheck]) -> list[str]:
+    """One line per relation with rows whose reference finds nothing."""
+    lines = []
+    for check in relations:
+        if check.orphans:
+            kind = "virtual relation" if check.relation.is_virtual else "foreign key"
+            lines.append(
+                f"orphans: {check.child}: {rows(check.orphans)} whose reference through "
+                f"{kind} {check.relation.name} finds no row: {check.relation.describe()}"
+            )
+    return lines
+
+
+def verdict(tables: Sequence[TableCheck], relations: Sequence[RelationCheck]) -> str:
+    """`OK`, or `FAILED: n problems` counting tables with bad rows and relations with orphans."""
+    bad = sum(not t.ok for t in tables) + sum(bool(r.orphans) for r in relations)
+    return f"FAILED: {bad} problem{'s' if bad != 1 else ''}" if bad else "OK"
