@@ -127,12 +127,14 @@ class Session:
             self._trace(cur, statement)
             cur.copy_expert(statement, sink)
 
-    def copy_in(self, table: sql.Composable, columns: Sequence[str], source: IO[bytes]) -> None:
+    def copy_in(self, table: sql.Composable, columns: Sequence[str], source: IO[bytes]) -> int:
+        """`COPY table (columns) FROM STDIN`; the number of rows it wrote."""
         with self.conn.cursor() as cur:
             statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
                 table, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
             )
             cur.copy_expert(self._trace(cur, statement), source)
+            return int(cur.rowcount)
 
 
 @contextmanager
