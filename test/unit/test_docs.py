@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import sys
 import re
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -107,7 +107,7 @@ def _plugin_options() -> set[str]:
     from genonaut.seed.pytest_plugin import plugin
 
     class Recorder:
-        names: set[str] = set()
+        names: ClassVar[set[str]] = set()
 
         def getgroup(self, *args: object, **kwargs: object) -> Recorder:
             return self

@@ -4,9 +4,14 @@ The whole import is one transaction: it commits completely or leaves the target 
 
 1. Every file is checked on disk (header, row count, final newline) and against the target's
    columns (schema drift) before anything is written.
-2. Each file is copied into a temporary staging table with the target's column types, so a
-   malformed value is reported with its file, line and column before any real table is touched.
-3. Tables are inserted parents first, `INSERT ... SELECT ... ON CONFLICT (primary key) DO
+2. One statement asks which of the tables are empty. A file whose table is empty (and is
+   loaded alone: no cycle of several tables, no rules) is copied straight into it, parents
+   first: one COPY per file, the least work there is. Should any of those fail (a bad value, a
+   missing parent, fewer rows than the manifest names), the transaction is rolled back and the
+   whole import runs again through staging, so that every error reads as staging reports it.
+3. The other files are copied into temporary staging tables with the target's column types,
+   so a malformed value is reported with its file, line and column before any real table is
+   touched, and inserted parents first, `INSERT ... SELECT ... ON CONFLICT (primary key) DO
    NOTHING` (else `WHERE NOT EXISTS` on a key): rows already present are skipped, so a second
    import inserts nothing.
 4. Deferred constraints are checked (`SET CONSTRAINTS ALL IMMEDIATE`) while an error can still
@@ -780,19 +785,16 @@ def advance_sequences(
         moves.append((name, value))
         if is_owner:
             owned.append(name)
-    if owned:
-        db.execute(
-            sql.SQL("; ").join(sql.SQL("ALTER SEQUENCE {} RESTART").format(ident(n)) for n in owned)
-        )
     if moves:
-        db.fetch(
-            sql.SQL("SELECT {}").format(
-                sql.SQL(", ").join(
-                    sql.SQL("setval({}, {})").format(_regclass(name), sql.Literal(value))
-                    for name, value in moves
-                )
+        # One round trip: the RESTARTs, then every setval.
+        restarts = [sql.SQL("ALTER SEQUENCE {} RESTART").format(ident(n)) for n in owned]
+        setvals = sql.SQL("SELECT {}").format(
+            sql.SQL(", ").join(
+                sql.SQL("setval({}, {})").format(_regclass(name), sql.Literal(value))
+                for name, value in moves
             )
         )
+        db.execute(sql.SQL("; ").join([*restarts, setvals]))
     return moves
 
 
