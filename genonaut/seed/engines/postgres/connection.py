@@ -85,7 +85,15 @@ def render(query: sql.Composable, context: Cursor, *, for_params: bool) -> str:
     the `sql.SQL` parts are written by us and already say `%%` where they mean `%`."""
     if isinstance(query, sql.Composed):
         return "".join(render(part, context, for_params=for_params) for part in query.seq)
-    text: str = query.as_string(context)
+    if isinstance(query, sql.SQL):
+        return query.string
+    # Quoted here as libpq quotes an identifier (PQescapeIdentifier): a statement of the
+    # selection names the same columns thousands of times, each a call into libpq otherwise.
+    text: str = (
+        ".".join('"' + part.replace('"', '""') + '"' for part in query.strings)
+        if isinstance(query, sql.Identifier)
+        else query.as_string(context)
+    )
     if for_params and isinstance(query, (sql.Identifier, sql.Literal)):
         return text.replace("%", "%%")
     return text
