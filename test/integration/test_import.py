@@ -159,7 +159,9 @@ def test_a_cycle_the_database_refuses_in_one_statement_is_unbreakable(
 
 def test_rows_already_there_are_skipped_on_their_primary_key(target: str, seed: Path) -> None:
     """`ON CONFLICT (primary key) DO NOTHING` where the table allows it; tables without a
-    primary key are compared on every column instead."""
+    primary key are compared on every column instead. (The first import copies each file
+    straight into its empty table; the second has rows to skip.)"""
+    import_seed(seed, target)
     statements: list[str] = []
     import_seed(seed, target, tracer=statements.append)
     inserts = [s for s in statements if s.startswith("INSERT INTO")]
@@ -167,3 +169,18 @@ def test_rows_already_there_are_skipped_on_their_primary_key(target: str, seed: 
     assert authors and all(s.endswith('ON CONFLICT ("id") DO NOTHING') for s in authors)
     notes = [s for s in inserts if s.startswith('INSERT INTO "public"."notes"')]
     assert notes and all("WHERE NOT EXISTS" in s for s in notes)
+
+
+def test_files_go_straight_into_empty_tables(target: str, seed: Path) -> None:
+    """Into an empty target each file is one COPY into its table, with no staging table; a
+    second import, finding rows there, goes through staging and skips them."""
+    first: list[str] = []
+    report = import_seed(seed, target, tracer=first.append)
+    assert report.inserted > 0
+    assert any(s.startswith('COPY "public"."authors"') for s in first)
+    assert not any(s.startswith('INSERT INTO "public"."authors"') for s in first)
+    second: list[str] = []
+    again = import_seed(seed, target, tracer=second.append)
+    assert again.inserted == 0
+    assert any(s.startswith("CREATE TEMP TABLE") for s in second)
+    assert not any(s.startswith('COPY "public"."authors"') for s in second)

@@ -66,8 +66,8 @@ def test_truncate_without_cascade_names_the_referencing_tables(target: str, seed
 
 def test_debug_shows_every_statement(target: str, seed: Path) -> None:
     result = invoke_assert_code(0, SCRIPT, *_args(target, seed, "--verbosity", "debug"))
-    assert "SQL: INSERT INTO " in result.stderr
     assert "SQL: COPY " in result.stderr
+    assert "SQL: SET CONSTRAINTS ALL IMMEDIATE" in result.stderr
 
 
 def test_traceback_shows_the_stack(target: str, tmp_path: Path) -> None:

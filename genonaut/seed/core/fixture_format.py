@@ -129,6 +129,8 @@ def decode_field(text: str) -> str | None:
     """The inverse of `encode_field`; also reads octal (`\\101`) and hex (`\\x41`) escapes."""
     if text == NULL:
         return None
+    if "\\" not in text:  # most fields: nothing to unescape, no character-by-character loop
+        return text
     out: list[str] = []
     i = 0
     while i < len(text):

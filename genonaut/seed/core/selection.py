@@ -79,6 +79,9 @@ class _Turn:
     asks: list[Find]
     per_reference: int
     covers: list[tuple[int, Find]]
+    # Step 2's rows that satisfy no reference, asked only when the candidates per reference
+    # leave the table short (see `_choose`); None when they are among `asks`.
+    unmet: Find | None = None
 
     @property
     def requests(self) -> list[Find]:
@@ -139,14 +142,23 @@ class Planner:
         sats = {fk.name: self._satisfied(fk) for fk in usable}
         asks: list[Find] = []
         per_reference: list[Find] = []
+        later: Find | None = None
         if want > 0:
             # 1. Every reference points at a row already chosen: no closure needed.
             asks.append(self._query(leaf, list(sats.values()), KEY_ORDER, want))
             if usable:
                 per_reference, unmet = self._candidates(leaf, usable, sats, want)
-                asks += [replace(q, only_if_short=0) for q in (*per_reference, unmet)]
+                # Without candidates per reference, step 2 reads the unmet rows whenever step 1
+                # comes up short: in the same statement. Otherwise they are read only if the
+                # candidates do not fill the table: ordering every row by how many references
+                # it leaves unmet reads the whole table.
+                later = unmet if per_reference else None
+                asks += [
+                    replace(q, only_if_short=0)
+                    for q in (*per_reference, *([] if later else [unmet]))
+                ]
         covers = self._cover_queries(leaf, usable)
-        return _Turn(leaf, want, usable, sats, asks, len(per_reference), covers)
+        return _Turn(leaf, want, usable, sats, asks, len(per_reference), covers, later)
 
     def _ask(self, turns: list[_Turn]) -> list[tuple[_Turn, list[list[FoundRow]]]]:
         """The requests of several turns in one batch, each turn's answers apart."""
@@ -193,7 +205,12 @@ class Planner:
             if short > 0 and usable:
                 # 2. Too few: rows that need new parents, the fewest first, within a budget.
                 count = turn.per_reference
-                self._top_up(leaf, answers[1 : 1 + count], answers[1 + count], short)
+                lazy = turn.unmet
+
+                def unmet() -> list[FoundRow]:
+                    return answers[1 + count] if lazy is None else self.source.find([lazy])[0]
+
+                self._top_up(leaf, answers[1 : 1 + count], unmet, short)
             if not pick.rows:
                 # Even the cheapest rows need more new parents than the budget allows: one
                 # reference satisfied, grouped by the others' values so that the rows share
@@ -239,7 +256,7 @@ class Planner:
         self,
         leaf: TableName,
         per_reference: Sequence[list[FoundRow]],
-        unmet: list[FoundRow],
+        unmet: Callable[[], list[FoundRow]],
         short: int,
     ) -> None:
         """Rows whose references are not all chosen yet, those that need the fewest new parents
@@ -252,7 +269,7 @@ class Planner:
         found = [row for rows in per_reference for row in self._fresh(leaf, rows, short)]
         short -= self.chosen.add(leaf, self._cheapest(leaf, found, short, budget, pulled), LIMIT)
         if short > 0 and len(pulled) < budget:
-            found = self._fresh(leaf, unmet, short)
+            found = self._fresh(leaf, unmet(), short)
             self.chosen.add(leaf, self._cheapest(leaf, found, short, budget, pulled), LIMIT)
 
     def _fresh(self, leaf: TableName, rows: list[FoundRow], count: int) -> list[FoundRow]:

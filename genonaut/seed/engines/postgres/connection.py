@@ -86,7 +86,15 @@ def render(query: sql.Composable, context: Cursor, *, for_params: bool) -> str:
     the `sql.SQL` parts are written by us and already say `%%` where they mean `%`."""
     if isinstance(query, sql.Composed):
         return "".join(render(part, context, for_params=for_params) for part in query.seq)
-    text: str = query.as_string(context)
+    if isinstance(query, sql.SQL):
+        return query.string
+    # Quoted here as libpq quotes an identifier (PQescapeIdentifier): a statement of the
+    # selection names the same columns thousands of times, each a call into libpq otherwise.
+    text: str = (
+        ".".join('"' + part.replace('"', '""') + '"' for part in query.strings)
+        if isinstance(query, sql.Identifier)
+        else query.as_string(context)
+    )
     if for_params and isinstance(query, (sql.Identifier, sql.Literal)):
         return text.replace("%", "%%")
     return text
@@ -128,12 +136,14 @@ class Session:
             self._trace(cur, statement)
             cur.copy_expert(statement, sink)
 
-    def copy_in(self, table: sql.Composable, columns: Sequence[str], source: IO[bytes]) -> None:
+    def copy_in(self, table: sql.Composable, columns: Sequence[str], source: IO[bytes]) -> int:
+        """`COPY table (columns) FROM STDIN`; the number of rows it wrote."""
         with self.conn.cursor() as cur:
             statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
                 table, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
             )
             cur.copy_expert(self._trace(cur, statement), source)
+            return int(cur.rowcount)
 
 
 @contextmanager

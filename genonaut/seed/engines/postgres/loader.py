@@ -4,9 +4,14 @@ The whole import is one transaction: it commits completely or leaves the target 
 
 1. Every file is checked on disk (header, row count, final newline) and against the target's
    columns (schema drift) before anything is written.
-2. Each file is copied into a temporary staging table with the target's column types, so a
-   malformed value is reported with its file, line and column before any real table is touched.
-3. Tables are inserted parents first, `INSERT ... SELECT ... ON CONFLICT (primary key) DO
+2. One statement asks which of the tables are empty. A file whose table is empty (and is
+   loaded alone: no cycle of several tables, no rules) is copied straight into it, parents
+   first: one COPY per file, the least work there is. Should any of those fail (a bad value, a
+   missing parent, fewer rows than the manifest names), the transaction is rolled back and the
+   whole import runs again through staging, so that every error reads as staging reports it.
+3. The other files are copied into temporary staging tables with the target's column types,
+   so a malformed value is reported with its file, line and column before any real table is
+   touched, and inserted parents first, `INSERT ... SELECT ... ON CONFLICT (primary key) DO
    NOTHING` (else `WHERE NOT EXISTS` on a key): rows already present are skipped, so a second
    import inserts nothing.
 4. Deferred constraints are checked (`SET CONSTRAINTS ALL IMMEDIATE`) while an error can still
@@ -26,6 +31,7 @@ even when every foreign key of the cycle is NOT NULL and not deferrable.
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
 import re
 import time
@@ -68,7 +74,7 @@ from genonaut.seed.engines.postgres.connection import (
     session,
 )
 from genonaut.seed.engines.postgres.staging import Stage, column_list, stage_files
-from genonaut.seed.errors import ConfigError, LoadFailed, UnbreakableCycle
+from genonaut.seed.errors import ConfigError, LoadFailed, SeedError, UnbreakableCycle
 
 log = logging.getLogger(__name__)
 
@@ -180,36 +186,35 @@ def import_seed(
     manifest = read_fixture_manifest(input_dir)
     files = read_fixture_files(input_dir, choose_tables(manifest, tables))
     report = ImportReport(input_dir, redact(database_url))
+    load = _Load(files, truncate_first, cascade, disable_triggers)
     with session(database_url, tracer=tracer) as db:
         try:
             schema = read_schema(db)
             check_columns(schema, (f.entry for f in files))
-            names = [f.name for f in files]
-            steps = plan_steps(schema, manifest, names)
-            if truncate_first:
-                report.truncated = truncate(db, schema, names, cascade=cascade)
-            # Empty files need no staging table, no COPY and no INSERT.
-            stages = stage_files(db, schema, [f for f in files if f.entry.rows])
-            by_name = {f.name: f for f in files}
-            if disable_triggers:
-                switch_triggers(db, list(stages), enabled=False)
-            for step in steps:
-                for result in _insert(db, schema, step, by_name, stages):
-                    if result.already_there and result.table in stages:
-                        result = kept_rows_that_differ(db, schema, stages[result.table], result)
-                    report.tables.append(result)
-                    log.info(
-                        "%s: %d in file, %d inserted", result.table, result.in_file, result.inserted
-                    )
-                    if on_table is not None:
-                        on_table(result)
-            if disable_triggers:
-                switch_triggers(db, list(stages), enabled=True)
-            check_deferred(db, by_name)
-            report.sequences_left = sequences_not_moved(schema, stages)
+            steps = plan_steps(schema, manifest, [f.name for f in files])
+            reported: set[TableName] = set()
+
+            def notify(result: TableResult) -> None:
+                # A table loaded before a direct load fell back is not reported twice.
+                if on_table is not None and result.table not in reported:
+                    reported.add(result.table)
+                    on_table(result)
+
+            try:
+                loaded = _load(db, schema, steps, load, report, notify, direct=True)
+            except (psycopg2.Error, SeedError, _DirectRefused) as exc:
+                if db.conn.closed:
+                    raise
+                # Some file or row did not go straight in: load everything again through
+                # staging tables, which name the file, line and column of what went wrong.
+                log.debug("loading through staging tables: %s", exc)
+                db.conn.rollback()
+                report = ImportReport(input_dir, redact(database_url))
+                loaded = _load(db, schema, steps, load, report, notify, direct=False)
+            report.sequences_left = sequences_not_moved(schema, loaded)
             # RESTART IDENTITY reset the sequences of emptied tables, loaded or not. Last
             # before COMMIT: a sequence the role does not own moves outside the transaction.
-            report.sequences = advance_sequences(db, schema, [*stages, *report.truncated])
+            report.sequences = advance_sequences(db, schema, [*loaded, *report.truncated])
             db.conn.commit()
         except psycopg2.Error as exc:
             raise _database_error(exc) from exc
@@ -226,6 +231,92 @@ def import_seed(
         report.statements = db.statements
     report.seconds = time.perf_counter() - started
     return report
+
+
+@dataclass(frozen=True)
+class _Load:
+    """What `import_seed` was asked to load, and how."""
+
+    files: list[FixtureFile]
+    truncate_first: bool
+    cascade: bool
+    disable_triggers: bool
+
+
+class _DirectRefused(Exception):
+    """A file went straight into its table with fewer rows than the manifest names (an
+    end-of-data marker, a trigger that skipped rows): staging tables tell which."""
+
+
+def _load(
+    db: Session,
+    schema: Schema,
+    steps: list[Step],
+    load: _Load,
+    report: ImportReport,
+    on_table: Callable[[TableResult], None],
+    *,
+    direct: bool,
+) -> list[TableName]:
+    """Insert every file's rows, parents first, into the open transaction; the tables loaded.
+
+    With `direct`, a file whose table is empty (and loaded alone, without rules) is copied
+    straight into it: the least work there is. The rest go through staging tables
+    (`stage_files`), whose rows are inserted skipping those already there. A failure in direct
+    mode is retried by the caller with `direct=False`, so every error is reported as staging
+    reports it.
+    """
+    names = [f.name for f in load.files]
+    if load.truncate_first:
+        report.truncated = truncate(db, schema, names, cascade=load.cascade)
+    # Empty files need no staging table, no COPY and no INSERT.
+    by_name = {f.name: f for f in load.files}
+    with_rows = [f.name for f in load.files if f.entry.rows]
+    straight = _straight_in(db, schema, steps, with_rows) if direct else set()
+    stages = stage_files(db, schema, [by_name[n] for n in with_rows if n not in straight])
+    if load.disable_triggers:
+        switch_triggers(db, with_rows, enabled=False)
+    for step in steps:
+        if step.tables[0] in straight:
+            (name,) = step.tables
+            results = [_copy_straight(db, by_name[name])]
+        else:
+            results = _insert(db, schema, step, by_name, stages)
+        for result in results:
+            if result.already_there and result.table in stages:
+                result = kept_rows_that_differ(db, schema, stages[result.table], result)
+            report.tables.append(result)
+            log.info("%s: %d in file, %d inserted", result.table, result.in_file, result.inserted)
+            on_table(result)
+    if load.disable_triggers:
+        switch_triggers(db, with_rows, enabled=True)
+    check_deferred(db, by_name)
+    return with_rows
+
+
+def _straight_in(
+    db: Session, schema: Schema, steps: list[Step], tables: Sequence[TableName]
+) -> set[TableName]:
+    """The tables a file can be copied straight into: loaded alone (a cycle of several
+    tables needs one statement for all of them; a table referencing itself is checked at the
+    end of its COPY), without rules (COPY runs none) and empty, which one statement asks of
+    all of them."""
+    alone = {s.tables[0] for s in steps if len(s.tables) == 1}
+    candidates = [t for t in tables if t in alone and not schema.table(t).has_rules]
+    if not candidates:
+        return set()
+    query = sql.SQL("SELECT ARRAY[{}]").format(
+        sql.SQL(", ").join(sql.SQL("EXISTS (SELECT FROM {})").format(ident(t)) for t in candidates)
+    )
+    flags = db.fetch(query)[0][0]
+    return {t for t, has_rows in zip(candidates, flags, strict=True) if not has_rows}
+
+
+def _copy_straight(db: Session, file: FixtureFile) -> TableResult:
+    copied = db.copy_in(ident(file.name), file.entry.columns, io.BytesIO(file.body))
+    if copied != file.entry.rows:
+        raise _DirectRefused(f"{file.path}: {copied} rows copied, {file.entry.rows} in the file")
+    return TableResult(file.name, file.entry.rows, copied)
 
 
 def _point_at_reset(exc: LoadFailed, report: ImportReport) -> None:
@@ -694,19 +785,16 @@ def advance_sequences(
         moves.append((name, value))
         if is_owner:
             owned.append(name)
-    if owned:
-        db.execute(
-            sql.SQL("; ").join(sql.SQL("ALTER SEQUENCE {} RESTART").format(ident(n)) for n in owned)
-        )
     if moves:
-        db.fetch(
-            sql.SQL("SELECT {}").format(
-                sql.SQL(", ").join(
-                    sql.SQL("setval({}, {})").format(_regclass(name), sql.Literal(value))
-                    for name, value in moves
-                )
+        # One round trip: the RESTARTs, then every setval.
+        restarts = [sql.SQL("ALTER SEQUENCE {} RESTART").format(ident(n)) for n in owned]
+        setvals = sql.SQL("SELECT {}").format(
+            sql.SQL(", ").join(
+                sql.SQL("setval({}, {})").format(_regclass(name), sql.Literal(value))
+                for name, value in moves
             )
         )
+        db.execute(sql.SQL("; ").join([*restarts, setvals]))
     return moves
 
 

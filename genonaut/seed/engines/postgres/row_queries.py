@@ -88,7 +88,10 @@ def key_in(
     columns: Sequence[str], types: Sequence[str], values: Iterable[Key], *, negate: bool = False
 ) -> tuple[sql.Composable, list[Any]]:
     """`(columns) IN (values)`, the values sent as text arrays and cast to the column types."""
-    rows = sorted(set(values), key=sort_key)
+    distinct = set(values)
+    # Without NULLs a key's own order is `sort_key`'s, and sorting needs no key function.
+    has_null = any(None in key for key in distinct)
+    rows = sorted(distinct, key=sort_key) if has_null else sorted(distinct)
     if list(columns) == ["ctid"]:
         op = "<> ALL" if negate else "= ANY"
         return sql.SQL(f"ctid {op}(%s::tid[])"), [[r[0] for r in rows]]
