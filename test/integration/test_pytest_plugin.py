@@ -266,7 +266,8 @@ def test_leftovers_of_a_killed_run_are_collected(project: Project) -> None:
     killed = project.pytester.runpytest_subprocess("test_killed.py")
     assert killed.ret != 0
     left = {n: str(r["kind"]) for n, r in project.databases().items() if r["kind"] != "template"}
-    assert sorted(left.values()) == ["copy", "tx"]
+    # The test's copy, the transaction database and, if the pool got to it, the next copy.
+    assert set(left.values()) == {"copy", "tx"}
     assert any((project.out / "url").read_text().split("?")[0].endswith(n) for n in left)
     _template_test(project)
     project.pytester.runpytest_subprocess("test_template.py").assert_outcomes(passed=1)
