@@ -51,3 +51,17 @@ class LoadFailed(SeedError):
 
 class SetupFailed(SeedError):
     """The database refused to take the app's schema or the demo data."""
+
+
+class ExportFailed(SeedError):
+    """The source refused a statement of the export; nothing was written."""
+
+
+def export_refused(message: str) -> ExportFailed:
+    """The one-line error for a driver error raised while an export reads its source."""
+    return ExportFailed(
+        f"the source refused a statement of the export: {message}; nothing was written",
+        hint="a condition (--where, --include, the config file's where or a relation's when) "
+        "is the usual cause: try it in a SELECT of your own; --verbosity debug shows each "
+        "statement",
+    )

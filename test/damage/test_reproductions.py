@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-import psycopg2
 import pytest
 from cli_helpers import invoke_assert_code
 from db_helpers import run_sql, with_user
@@ -25,7 +24,7 @@ from genonaut.seed.engines.postgres.catalog import read_schema
 from genonaut.seed.engines.postgres.connection import session
 from genonaut.seed.engines.postgres.loader import advance_sequences, import_seed
 from genonaut.seed.engines.postgres.verify import orphans, verify_seed
-from genonaut.seed.errors import ConfigError, FixtureError
+from genonaut.seed.errors import ConfigError, ExportFailed, FixtureError
 
 FILM = """
 CREATE TABLE film (id serial PRIMARY KEY, actor boolean NOT NULL, title text);
@@ -113,12 +112,34 @@ def test_a_condition_cannot_switch_the_export_to_read_write(
     refuses to turn read-write: the session's read-only mode is out of a condition's reach."""
     run_sql(empty_db_url, FILM)
     condition = "set_config('transaction_read_only', 'off', true) IS NOT NULL"
-    # The selection's own error handling decides how this reads; the point is that it fails.
-    with pytest.raises((psycopg2.Error, ConfigError), match="read-write"):
+    with pytest.raises(ExportFailed, match=r"read-write.*nothing was written"):
         export_seed(
             ExportSettings(empty_db_url, tmp_path / "s", where={"film": condition}),
         )
     assert _tables(empty_db_url) == ["film"]
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_condition_failing_on_a_row_is_one_error_line(empty_db_url: str, tmp_path: Path) -> None:
+    from cli_helpers import invoke
+
+    run_sql(empty_db_url, FILM)
+    outcome = invoke(
+        "export_seed_from_demo",
+        "--database-url",
+        empty_db_url,
+        "--output-dir",
+        str(tmp_path / "s"),
+        "--no-config",
+        "--where",
+        "film=1 / (id - 2) = 1",
+    )
+    assert outcome.code == 2
+    assert outcome.stderr.splitlines()[0] == (
+        "Error: the source refused a statement of the export: division by zero; nothing was written"
+    )
+    assert "Traceback" not in outcome.stderr
+    assert not (tmp_path / "s").exists()
 
 
 def _seed_with_condition(directory: Path, condition: str) -> Path:

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+import pymysql
+
 from genonaut.seed.core.engine import Engine, LoadedTable, LoadOptions, Tracer
 from genonaut.seed.core.fixture_files import (
     choose_tables,
@@ -18,7 +20,7 @@ from genonaut.seed.core.fixture_files import (
 from genonaut.seed.core.reports import LoadSummary, TableLoad, VerifySummary
 from genonaut.seed.core.row_source import Key, Projection
 from genonaut.seed.core.schema_graph import Schema
-from genonaut.seed.errors import ConfigError
+from genonaut.seed.errors import ConfigError, export_refused
 
 from .catalog import read_schema
 from .clone import clone_database
@@ -28,6 +30,7 @@ from .dump import dump_positions, dump_rows
 from .load import load_fixtures
 from .row_queries import CTID
 from .row_source import MariaDBRows
+from .staging import message_of
 from .verify import check_rows, orphans, relations_of
 
 UNSUPPORTED = {
@@ -75,7 +78,10 @@ class MariaDBEngine:
     @contextmanager
     def snapshot(self, url: str, *, tracer: Tracer | None = None) -> Iterator[MariaDBSnapshot]:
         with session(url, read_only=True, tracer=tracer) as db:
-            yield MariaDBSnapshot(db)
+            try:
+                yield MariaDBSnapshot(db)
+            except pymysql.err.MySQLError as exc:
+                raise export_refused(message_of(exc)) from exc
 
     def load(
         self,

@@ -11,10 +11,11 @@ from typing import IO, TYPE_CHECKING
 import psycopg2
 from psycopg2 import sql
 
+from genonaut.database_url import first_line
 from genonaut.seed.core.engine import Engine, LoadedTable, LoadOptions, Tracer
 from genonaut.seed.core.row_source import Key, Projection, RowSource
 from genonaut.seed.core.schema_graph import Schema, Table
-from genonaut.seed.errors import ConfigError
+from genonaut.seed.errors import ConfigError, export_refused
 
 from .catalog import read_schema
 from .connection import Session, connect, database_of, ident, session, with_database
@@ -83,7 +84,10 @@ class PostgresEngine:
     @contextmanager
     def snapshot(self, url: str, *, tracer: Tracer | None = None) -> Iterator[PostgresSnapshot]:
         with session(url, read_only=True, tracer=tracer) as db:
-            yield PostgresSnapshot(db)
+            try:
+                yield PostgresSnapshot(db)
+            except psycopg2.Error as exc:
+                raise export_refused(first_line(exc)) from exc
             db.conn.rollback()
 
     def load(

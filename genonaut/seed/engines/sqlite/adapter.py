@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,7 @@ from genonaut.seed.core.engine import Engine, LoadedTable, LoadOptions, Tracer
 from genonaut.seed.core.reports import LoadSummary, VerifySummary
 from genonaut.seed.core.row_source import Key, Projection
 from genonaut.seed.core.schema_graph import Schema, TableName
-from genonaut.seed.errors import ConfigError
+from genonaut.seed.errors import ConfigError, export_refused
 
 from .catalog import Catalog, read_catalog
 from .clone import clone_database
@@ -75,7 +76,10 @@ class SQLiteEngine:
     @contextmanager
     def snapshot(self, url: str, *, tracer: Tracer | None = None) -> Iterator[SQLiteSnapshot]:
         with session(url, read_only=True, tracer=tracer) as db, db.snapshot():
-            yield SQLiteSnapshot(db)
+            try:
+                yield SQLiteSnapshot(db)
+            except sqlite3.Error as exc:
+                raise export_refused(str(exc)) from exc
 
     def load(
         self,
