@@ -1,5 +1,6 @@
-"""The import and verify reports of the engines without reports of their own (SQLite,
-MariaDB), in the shape the scripts print: a table, notes, one result line."""
+"""The import and verify reports in the shape the scripts print: a table, notes, one result
+line. SQLite and MariaDB use the reports here; PostgreSQL's own, which say more, share their
+tables and lines."""
 
 from __future__ import annotations
 
@@ -38,22 +39,40 @@ class LoadSummary:
         return sum(t.inserted for t in self.tables)
 
     def as_table(self) -> str:
-        rows = [(str(t.table), t.in_file, t.inserted, t.already_there) for t in self.tables]
-        total = ("total", sum(r[1] for r in rows), self.inserted, sum(r[3] for r in rows))
-        lines = format_table(("table", "in file", "inserted", "already there"), rows, total)
+        lines = load_table(self.tables)
         lines += [f"counter {name} set to {value}" for name, value in self.counters]
         lines += self.notes()
         lines.append(self.result_line())
         return "\n".join(lines)
 
     def result_line(self) -> str:
-        return (
-            f"{len(self.tables)} tables, {self.inserted} rows inserted in {self.seconds:.2f}s "
-            f"with {self.statements} statements -> {self.database}"
-        )
+        return load_result_line(self.tables, self.seconds, self.statements, self.database)
 
     def notes(self) -> list[str]:
         return [f"note: {r}" for r in self.remarks]
+
+
+def load_table(tables: Sequence[LoadedTable]) -> list[str]:
+    """The table every import prints: rows in each file, inserted, already there."""
+    rows = [(str(t.table), t.in_file, t.inserted, t.already_there) for t in tables]
+    total = (
+        "total",
+        sum(t.in_file for t in tables),
+        sum(t.inserted for t in tables),
+        sum(t.already_there for t in tables),
+    )
+    return format_table(("table", "in file", "inserted", "already there"), rows, total)
+
+
+def load_result_line(
+    tables: Sequence[LoadedTable], seconds: float, statements: int, database: str
+) -> str:
+    """The one line every import ends with."""
+    inserted = sum(t.inserted for t in tables)
+    return (
+        f"{len(tables)} tables, {inserted} rows inserted in {seconds:.2f}s "
+        f"with {statements} statements -> {database}"
+    )
 
 
 class TableCheck(Protocol):

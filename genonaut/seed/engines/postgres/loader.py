@@ -58,12 +58,12 @@ from genonaut.seed.core.load_plan import (
     skip_key,
     truncation_blockers,
 )
+from genonaut.seed.core.reports import load_result_line, load_table
 from genonaut.seed.core.schema_graph import (
     Schema,
     TableName,
     dependency_order,
 )
-from genonaut.seed.core.text_table import format_table
 from genonaut.seed.engines.postgres.catalog import read_schema
 from genonaut.seed.engines.postgres.connection import (
     Session,
@@ -127,9 +127,7 @@ class ImportReport:
         return sum(t.inserted for t in self.tables)
 
     def as_table(self) -> str:
-        rows = [(str(t.table), t.in_file, t.inserted, t.already_there) for t in self.tables]
-        total = ("total", sum(r[1] for r in rows), self.inserted, sum(r[3] for r in rows))
-        lines = format_table(("table", "in file", "inserted", "already there"), rows, total)
+        lines = load_table(self.tables)
         if self.truncated:
             lines.append(f"emptied first: {', '.join(map(str, self.truncated))}")
         lines += [f"sequence {name} set to {value}" for name, value in self.sequences]
@@ -142,10 +140,7 @@ class ImportReport:
         return "\n".join(lines)
 
     def result_line(self) -> str:
-        return (
-            f"{len(self.tables)} tables, {self.inserted} rows inserted in {self.seconds:.2f}s "
-            f"with {self.statements} statements -> {self.database}"
-        )
+        return load_result_line(self.tables, self.seconds, self.statements, self.database)
 
     def notes(self) -> list[str]:
         """Rows kept as the target had them although they differ from the fixture's."""
