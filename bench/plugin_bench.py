@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from genonaut.seed.engines.postgres.loader import import_seed
+from genonaut.seed.engines.postgres.templates import database_of
 from genonaut.seed.pytest_plugin import TemplateServer
 from genonaut.seed.pytest_plugin.plugin import build_seed
 from genonaut.seed.pytest_plugin.sources import SchemaSource, template_key, template_name
-from genonaut.seed.pytest_plugin.templates import database_of
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"

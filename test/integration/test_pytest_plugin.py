@@ -28,8 +28,8 @@ from import_fixtures import SCHEMA, seed_rows, write_fixture
 import genonaut.db.init_db
 import genonaut.seed.engines.postgres.loader
 import genonaut.seed.engines.postgres.verify
+from genonaut.seed.engines.postgres.templates import with_database
 from genonaut.seed.pytest_plugin import TemplateBusy, TemplateServer
-from genonaut.seed.pytest_plugin.templates import with_database
 
 # In-process runs drop the modules they imported afterwards, and SQLAlchemy warns when its
 # dialects register again: what the inner runs import is imported here, once, and kept.

@@ -19,9 +19,15 @@ docs/testing.md tells how to configure it (server, fixture directory, schema).
 
 from __future__ import annotations
 
+from genonaut.seed.engines.postgres.templates import (
+    Template,
+    TemplateBusy,
+    TemplateError,
+    TemplateServer,
+)
+
 from .plugin import seed_layer
 from .sqlite import sqlite_seed
-from .templates import Template, TemplateBusy, TemplateError, TemplateServer
 
 __all__ = [
     "Template",

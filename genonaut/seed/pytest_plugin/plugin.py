@@ -14,12 +14,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import psycopg2
-import psycopg2.extensions
 import pytest
 
 from genonaut.seed.core.settings import DEFAULT_OUTPUT_DIR
-from genonaut.seed.engines.postgres.connection import database_of, to_libpq_dsn, with_database
+from genonaut.seed.engines.postgres.connection import (
+    Connection,
+    connect_plain,
+    database_of,
+    with_database,
+)
+from genonaut.seed.engines.postgres.templates import (
+    STRATEGIES,
+    Template,
+    TemplateError,
+    TemplateServer,
+    shown,
+)
 from genonaut.seed.errors import SeedError
 
 from .pool import CopyPool
@@ -31,13 +41,6 @@ from .sources import (
     layer_name,
     template_key,
     template_name,
-)
-from .templates import (
-    STRATEGIES,
-    Template,
-    TemplateError,
-    TemplateServer,
-    shown,
 )
 
 if TYPE_CHECKING:
@@ -279,7 +282,7 @@ def build_seed(schema: SchemaSource, fixtures: Path) -> Callable[[str], None]:
 
 def _vacuum(url: str) -> None:
     """Fresh statistics and hint bits, so that copies start with them."""
-    conn = psycopg2.connect(to_libpq_dsn(url))
+    conn = connect_plain(url)
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
@@ -353,9 +356,9 @@ def seeded_db(
 
 
 @pytest.fixture
-def seeded_conn(seeded_db: str) -> Iterator[psycopg2.extensions.connection]:
+def seeded_conn(seeded_db: str) -> Iterator[Connection]:
     """genonaut.seed: a psycopg2 connection to `seeded_db` (commit as you like)."""
-    conn = psycopg2.connect(to_libpq_dsn(seeded_db))
+    conn = connect_plain(seeded_db)
     yield conn
     conn.close()
 
@@ -384,9 +387,9 @@ def seeded_orm_session(seeded_engine: Engine) -> Iterator[OrmSession]:
 @pytest.fixture(scope="session")
 def _seed_tx_connection(
     seed_server: TemplateServer, seed_template: Template
-) -> Iterator[psycopg2.extensions.connection]:
+) -> Iterator[Connection]:
     url = seed_server.copy(seed_template.name, kind="tx")
-    conn = psycopg2.connect(to_libpq_dsn(url))
+    conn = connect_plain(url)
     yield conn
     conn.close()
     seed_server.drop(database_of(url))
@@ -394,8 +397,8 @@ def _seed_tx_connection(
 
 @pytest.fixture
 def seeded_tx(
-    _seed_tx_connection: psycopg2.extensions.connection,
-) -> Iterator[psycopg2.extensions.connection]:
+    _seed_tx_connection: Connection,
+) -> Iterator[Connection]:
     """genonaut.seed: a psycopg2 connection to one seeded database shared by the session,
     inside a transaction rolled back after the test: for tests that never commit."""
     conn = _seed_tx_connection

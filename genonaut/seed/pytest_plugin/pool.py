@@ -18,7 +18,7 @@ import logging
 import threading
 from collections import deque
 
-from .templates import TemplateServer, database_of
+from genonaut.seed.engines.postgres.templates import TemplateServer, database_of
 
 log = logging.getLogger(__name__)
 

@@ -15,12 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg2
-
-from genonaut.seed.engines.postgres.connection import to_libpq_dsn
+from genonaut.seed.engines.postgres.connection import connect_plain
+from genonaut.seed.engines.postgres.templates import PREFIX
 from genonaut.seed.errors import ConfigError
-
-from .templates import PREFIX
 
 # The app's own schema: `create_schema(url)` of genonaut/db/init_db.py.
 APP_SCHEMA = "genonaut.db.init_db:create_schema"
@@ -88,7 +85,7 @@ class SchemaSource:
         if self.sql_file is None:
             self.function()(url)
             return
-        conn = psycopg2.connect(to_libpq_dsn(url))
+        conn = connect_plain(url)
         try:
             with conn, conn.cursor() as cur:
                 cur.execute(self.sql_file.read_text(encoding="utf-8"))

@@ -49,6 +49,12 @@ STABLE_OUTPUT_SETTINGS = {
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
 
 
+def connect_plain(url: str) -> Connection:
+    """A psycopg2 connection as an application opens it: none of the tool's session settings
+    (a test on a seeded database sees the server's own time zone and styles)."""
+    return psycopg2.connect(to_libpq_dsn(url))
+
+
 def connect(url: str, *, read_only: bool = False, application: str = "genonaut-seed") -> Connection:
     """Open a connection with stable output settings; read-only ones see one snapshot."""
     try:

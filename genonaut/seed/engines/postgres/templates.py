@@ -28,9 +28,10 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from genonaut.database_url import connection_error, redact, to_libpq_dsn
-from genonaut.seed.engines.postgres.connection import database_of as database_of
-from genonaut.seed.engines.postgres.connection import with_database as with_database
 from genonaut.seed.errors import ConnectionFailed, SeedError
+
+from .connection import database_of as database_of
+from .connection import with_database as with_database
 
 log = logging.getLogger(__name__)
 
