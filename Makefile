@@ -61,9 +61,10 @@ init-test: $(STAMP) ## Create the test database and its schema if missing
 generate-demo-data: $(STAMP) ## Fill the demo database with demo data (SCALE=0.01; 1.0 is full size)
 	$(PY) -m $(SEED) --env-target demo --scale $(SCALE) $(ARGS)
 
-bench: $(STAMP) ## Benchmark export and import at scales 0.1, 0.3 and 1.0, and the pytest plugin (bench/results/)
+bench: $(STAMP) ## Benchmark export and import at scales 0.1, 0.3 and 1.0, the pytest plugin, and the sample databases on each engine (bench/results/)
 	$(PY) bench/run_bench.py $(ARGS)
 	$(PY) bench/plugin_bench.py
+	DATASETS_DIR=$(DATASETS_DIR) $(PY) bench/engines_bench.py
 
 export-demo-seed: $(STAMP) ## Export the demo database's seed into test/db/input/rdbms_init_from_demo/
 	$(PY) -m $(SEED).export_seed_from_demo $(ARGS)

@@ -91,6 +91,12 @@ class TableCheck(Protocol):
     @property
     def ok(self) -> bool: ...
 
+    @property
+    def details(self) -> tuple[str, ...]:
+        """The first SAMPLE missing and differing rows, one line each (`missing_line`,
+        `differs_line`)."""
+        ...
+
 
 class RelationCheck(Protocol):
     @property
@@ -126,11 +132,20 @@ class VerifySummary:
         return "\n".join(lines)
 
     def problems(self) -> list[str]:
-        lines = [
-            f"rows: {t.table}: {t.missing} missing, {t.differing} differing from the fixture"
-            for t in self.tables
-            if not t.ok
-        ]
+        """Per table with problems, its counts, the rows shown and how many more; then the
+        relations with orphans."""
+        lines = []
+        for t in self.tables:
+            if t.ok:
+                continue
+            lines.append(
+                f"rows: {t.table}: {t.missing} missing, {t.differing} differing from the fixture"
+            )
+            lines += t.details
+            rest = t.missing + t.differing - len(t.details)
+            if t.details and rest > 0:
+                more = f"{rest} more row{'s' if rest != 1 else ''}"
+                lines.append(f"  ... and {more} of {t.table} missing or differing")
         return lines + orphan_lines(self.relations)
 
     def result_line(self) -> str:
@@ -138,6 +153,52 @@ class VerifySummary:
             f"verify {verdict(self.tables, self.relations)}: {len(self.tables)} tables, "
             f"{len(self.relations)} relations checked in {self.seconds:.2f}s -> {self.database}"
         )
+
+
+SAMPLE = 5  # missing rows, and differing ones, shown per table; the rest are counted
+
+
+def key_text(key: Sequence[str], columns: Sequence[str], values: Sequence[str | None]) -> str:
+    """`id=3` or `a=1, b=x`: a row's key from its fixture text.
+
+    >>> key_text(("id",), ("id", "name"), ("3", "Ann"))
+    'id=3'
+    """
+    by_column = dict(zip(columns, values, strict=True))
+    return ", ".join(f"{k}={'NULL' if by_column[k] is None else by_column[k]}" for k in key)
+
+
+def missing_line(table: TableName, key: str) -> str:
+    """`missing: shop.users id=3`: a fixture row the database lacks."""
+    return f"missing: {table} {key}"
+
+
+def differs_line(
+    table: TableName,
+    key: str,
+    columns: Sequence[str],
+    fixture: Sequence[str | None],
+    database: Sequence[str | None],
+) -> str:
+    """`differs: users id=3: email: fixture 'a', database 'b'`: each column whose text
+    differs, both values in the fixture's text form.
+
+    >>> differs_line(TableName("public", "ev"), "id=1", ("id", "at"), ("1", "a"), ("1", None))
+    "differs: ev id=1: at: fixture 'a', database NULL"
+    """
+    changed = "; ".join(
+        f"{c}: fixture {shown(a)}, database {shown(b)}"
+        for c, a, b in zip(columns, fixture, database, strict=True)
+        if a != b
+    )
+    return f"differs: {table} {key}: {changed or 'same text, other value'}"
+
+
+def shown(value: str | None) -> str:
+    """A value as a report shows it: quoted, cut to 60 characters; NULL unquoted."""
+    if value is None:
+        return "NULL"
+    return repr(value if len(value) <= 60 else value[:57] + "...")
 
 
 def rows(n: int) -> str:

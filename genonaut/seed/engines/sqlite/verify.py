@@ -18,13 +18,20 @@ from genonaut.seed.core.fixture_files import (
     read_fixture_manifest,
 )
 from genonaut.seed.core.load_plan import check_columns, skip_key
-from genonaut.seed.core.reports import VerifySummary
+from genonaut.seed.core.reports import (
+    SAMPLE,
+    VerifySummary,
+    differs_line,
+    key_text,
+    missing_line,
+)
+from genonaut.seed.core.reports import rows as rows_text
 from genonaut.seed.core.schema_graph import ForeignKey, TableName
 
 from .catalog import Catalog, read_catalog
 from .connection import Session, Tracer, column_list, ident, quote, redact, session
 from .load import read_affinities, read_rows, row_identity
-from .values import same
+from .values import Value, same, to_text
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,8 @@ class TableCheck:
     in_file: int
     missing: int
     differing: int
+    # The first SAMPLE missing and differing rows, one line each.
+    details: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -82,16 +91,25 @@ def check_rows(db: Session, catalog: Catalog, files: Iterable[FixtureFile]) -> l
     """For each file, how many of its rows the target lacks or holds with other values.
 
     Rows are matched by the primary key (else a unique key the file fills); a table with no
-    key is compared as a multiset of whole rows (only `missing` can then be non-zero)."""
+    key is compared as a multiset of whole rows (only `missing` can then be non-zero). The
+    first SAMPLE missing rows and differing ones, in file order, are named in `details`, values
+    in the fixture's text form."""
     return [_check_file(db, catalog, file) for file in files]
 
 
 def _check_file(db: Session, catalog: Catalog, file: FixtureFile) -> TableCheck:
     entry = file.entry
     columns = entry.columns
-    rows = read_rows(file, read_affinities(catalog, entry))
+    kinds = read_affinities(catalog, entry)
+    rows = read_rows(file, kinds)
     key = skip_key(catalog.schema, entry)
     missing = differing = 0
+    shown: list[str] = []
+    shown_missing: list[str] = []
+
+    def texts(values: Sequence[Value]) -> list[str | None]:
+        return [to_text(v, kind) for v, kind in zip(values, kinds, strict=True)]
+
     if key:
         at = [columns.index(c) for c in key]
         where = " AND ".join(f"{quote(c)} = ?" for c in key)
@@ -100,8 +118,16 @@ def _check_file(db: Session, catalog: Catalog, file: FixtureFile) -> TableCheck:
             found = db.fetch(query, [values[i] for i in at])
             if not found:
                 missing += 1
+                if len(shown_missing) < SAMPLE:
+                    line = missing_line(entry.name, key_text(key, columns, texts(values)))
+                    shown_missing.append(line)
             elif not all(same(a, b) for a, b in zip(values, found[0], strict=True)):
                 differing += 1
+                if len(shown) < SAMPLE:
+                    fixture = texts(values)
+                    where_key = key_text(key, columns, fixture)
+                    database = texts(found[0])
+                    shown.append(differs_line(entry.name, where_key, columns, fixture, database))
     else:
         wanted = Counter(row_identity(values) for _, values in rows)
         example = {row_identity(values): values for _, values in rows}
@@ -110,7 +136,9 @@ def _check_file(db: Session, catalog: Catalog, file: FixtureFile) -> TableCheck:
         for row, count in wanted.items():
             there = db.fetch(query, example[row])[0][0]
             missing += max(0, count - there)
-    return TableCheck(entry.name, entry.rows, missing, differing)
+        if missing:  # without a key, a row is there or not: no values to compare
+            shown_missing.append(f"missing: {entry.name}: {rows_text(missing)} (no key)")
+    return TableCheck(entry.name, entry.rows, missing, differing, tuple([*shown_missing, *shown]))
 
 
 def find_orphans(
