@@ -8,6 +8,7 @@ psycopg2 itself is imported only then, so a command's `--help` does not load it.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote, urlsplit, urlunsplit
 
 # SQLAlchemy's spelling names the driver: postgresql+psycopg2://. libpq knows only the scheme.
 _DRIVER = re.compile(r"^(postgres(?:ql)?)\+[\w.]*://")
@@ -76,3 +77,18 @@ def connection_error(exc: BaseException, url: str) -> tuple[str, str]:
             "DATABASE_URL_DEMO / DATABASE_URL_TEST or --database-url"
         )
     return f"cannot connect to {redact(url)}: {first}", hint
+
+
+def with_database(url: str, name: str) -> str:
+    """`url` pointing at database `name` instead.
+
+    >>> with_database("postgresql://app@db:5432/postgres?sslmode=require", "t1")
+    'postgresql://app@db:5432/t1?sslmode=require'
+    """
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + quote(name), parts.query, ""))
+
+
+def database_of(url: str) -> str:
+    """The database name in `url`, '' when it names none."""
+    return urlsplit(url).path.lstrip("/")

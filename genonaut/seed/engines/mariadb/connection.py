@@ -13,14 +13,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pymysql
 import pymysql.converters
 import pymysql.cursors
 from pymysql.constants import ER
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
+from genonaut.database_url import redact as redact
+from genonaut.database_url import with_database as with_database
 from genonaut.seed.core.schema_graph import DEFAULT_SCHEMA, TableName
 from genonaut.seed.errors import ConnectionFailed
 
@@ -68,49 +69,34 @@ def parse_url(url: str) -> ConnectParams:
     ''
     """
     try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError) as exc:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
         raise ConnectionFailed(
             f"cannot use database URL {redact(url)}: not a URL", hint=_URL_HINT
         ) from exc
-    if parsed.drivername not in SCHEMES:
+    if parts.scheme not in SCHEMES:
         raise ConnectionFailed(
-            f"{redact(url)} is not a MariaDB URL (scheme {parsed.drivername!r})", hint=_URL_HINT
+            f"{redact(url)} is not a MariaDB URL (scheme {parts.scheme!r})", hint=_URL_HINT
         )
-    socket = parsed.query.get("unix_socket")
-    unknown = sorted(set(parsed.query) - {"unix_socket"})
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = sorted(set(query) - {"unix_socket"})
     if unknown:
         raise ConnectionFailed(
             f"{redact(url)}: unknown URL option {', '.join(unknown)}", hint=_URL_HINT
         )
+    socket = query.get("unix_socket")
     return ConnectParams(
-        host=parsed.host or "localhost",
-        port=parsed.port or 3306,
-        user=parsed.username or "root",
-        password=parsed.password or "",
-        database=parsed.database or "",
-        unix_socket=socket if isinstance(socket, str) or socket is None else socket[-1],
+        host=unquote(parts.hostname or "") or "localhost",
+        port=port or 3306,
+        user=unquote(parts.username or "") or "root",
+        password=unquote(parts.password or ""),
+        database=unquote(parts.path.lstrip("/")),
+        unix_socket=socket[-1] if socket else None,
     )
 
 
 _URL_HINT = "URLs look like mysql://user:password@host:3306/dbname (or mariadb://, ?unix_socket=)"
-
-
-def redact(url: str) -> str:
-    """The URL with its password hidden, for messages.
-
-    >>> redact("mysql://app:s3cret@db/shop")
-    'mysql://app:***@db/shop'
-    """
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return "<database URL>"
-
-
-def with_database(url: str, database: str) -> str:
-    """The same server and login, another database."""
-    return make_url(url).set(database=database).render_as_string(hide_password=False)
 
 
 def connection_failed(exc: pymysql.err.MySQLError, url: str) -> ConnectionFailed:

@@ -10,16 +10,17 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
 from genonaut.database_url import connection_error
+from genonaut.database_url import database_of as database_of
 from genonaut.database_url import first_line as first_line
 from genonaut.database_url import redact as redact
 from genonaut.database_url import to_libpq_dsn as to_libpq_dsn
+from genonaut.database_url import with_database as with_database
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.errors import ConnectionFailed
 
@@ -165,18 +166,3 @@ def session(
 
 def ident(name: TableName) -> sql.Composable:
     return sql.Identifier(name.schema, name.name)
-
-
-def with_database(url: str, name: str) -> str:
-    """`url` pointing at database `name` instead.
-
-    >>> with_database("postgresql://app@db:5432/postgres?sslmode=require", "t1")
-    'postgresql://app@db:5432/t1?sslmode=require'
-    """
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + quote(name), parts.query, ""))
-
-
-def database_of(url: str) -> str:
-    """The database name in `url`, '' when it names none."""
-    return urlsplit(url).path.lstrip("/")
