@@ -22,7 +22,8 @@ from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.core.settings import ExportSettings
 from genonaut.seed.engines.postgres.catalog import read_schema
 from genonaut.seed.engines.postgres.connection import session
-from genonaut.seed.engines.postgres.loader import advance_sequences, import_seed
+from genonaut.seed.engines.postgres.loader import import_seed
+from genonaut.seed.engines.postgres.sequences import advance_sequences
 from genonaut.seed.engines.postgres.verify import orphans, verify_seed
 from genonaut.seed.errors import ConfigError, ExportFailed, FixtureError
 

@@ -10,7 +10,8 @@ from db_helpers import run_sql
 from import_fixtures import Spec, write_fixture
 
 from genonaut.seed.core.settings import DEFAULT_OUTPUT_DIR
-from genonaut.seed.engines.postgres.loader import RESET_HINT, import_seed
+from genonaut.seed.engines.postgres.load_errors import RESET_HINT
+from genonaut.seed.engines.postgres.loader import import_seed
 from genonaut.seed.engines.postgres.reset import reset_to_seed, seed_state
 from genonaut.seed.errors import LoadFailed
 

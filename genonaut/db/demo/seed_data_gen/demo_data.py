@@ -19,7 +19,7 @@ from psycopg2 import sql
 
 from genonaut.seed.engines.postgres.catalog import read_schema
 from genonaut.seed.engines.postgres.connection import Session, session
-from genonaut.seed.engines.postgres.loader import advance_sequences
+from genonaut.seed.engines.postgres.sequences import advance_sequences
 
 OnTable = Callable[[str, int, float], None]
 # (table, i, n, rows expected, seconds left or None before there is anything to go by)

@@ -33,9 +33,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
-import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,13 +51,12 @@ from genonaut.seed.core.fixture_files import (
 from genonaut.seed.core.load_plan import (
     Step,
     check_columns,
-    is_number,
     plan_steps,
     sequences_not_moved,
     skip_key,
     truncation_blockers,
 )
-from genonaut.seed.core.reports import load_result_line, load_table
+from genonaut.seed.core.reports import load_result_line, load_table, rows
 from genonaut.seed.core.schema_graph import (
     Schema,
     TableName,
@@ -68,30 +66,23 @@ from genonaut.seed.engines.postgres.catalog import read_schema
 from genonaut.seed.engines.postgres.connection import (
     Session,
     Tracer,
-    first_line,
     ident,
     redact,
     session,
 )
+from genonaut.seed.engines.postgres.load_errors import (
+    MISSING_ROW_HINT,
+    RESET_HINT,
+    database_error,
+    failed,
+    rejected,
+    unbreakable,
+)
+from genonaut.seed.engines.postgres.sequences import advance_sequences
 from genonaut.seed.engines.postgres.staging import Stage, column_list, stage_files
-from genonaut.seed.errors import ConfigError, LoadFailed, SeedError, UnbreakableCycle
+from genonaut.seed.errors import ConfigError, LoadFailed, SeedError
 
 log = logging.getLogger(__name__)
-
-PRIVILEGE_HINT = (
-    "the importing role needs SELECT and INSERT on the fixture's tables, SELECT and UPDATE on "
-    "the sequences feeding them (setval), TEMPORARY on the database and, for --truncate-first, "
-    "TRUNCATE: grant them, or import as the tables' owner"
-)
-
-MISSING_ROW_HINT = (
-    "load the referenced table too (it may be missing from --tables), or re-export the fixtures"
-)
-RESET_HINT = (
-    "the target already held other rows, changed since the seed was loaded: put it back to "
-    "the seed with make reset-test-db (import_seed_to_test --reset)"
-)
-
 
 # -- Loading -------------------------------------------------------------------------------
 
@@ -145,7 +136,7 @@ class ImportReport:
     def notes(self) -> list[str]:
         """Rows kept as the target had them although they differ from the fixture's."""
         return [
-            f"note: {t.table}: {t.differing} of the {_rows(t.already_there)} already there "
+            f"note: {t.table}: {t.differing} of the {rows(t.already_there)} already there "
             f"differ from the fixture's (first: {t.first_differing}) and were kept as they were; "
             "to load the fixture's rows, import with --truncate-first"
             for t in self.tables
@@ -212,9 +203,9 @@ def import_seed(
             report.sequences = advance_sequences(db, schema, [*loaded, *report.truncated])
             db.conn.commit()
         except psycopg2.Error as exc:
-            raise _database_error(exc) from exc
+            raise database_error(exc) from exc
         except LoadFailed as exc:
-            blamed = _after_kept_rows(exc, report)
+            blamed = _after_keptrows(exc, report)
             if blamed is None:
                 _point_at_reset(exc, report)
                 raise
@@ -314,13 +305,6 @@ def _copy_straight(db: Session, file: FixtureFile) -> TableResult:
     return TableResult(file.name, file.entry.rows, copied)
 
 
-def _point_at_reset(exc: LoadFailed, report: ImportReport) -> None:
-    """A missing referenced row in a target that held seed rows already means the target was
-    changed: resetting it, not loading more tables, is the way out."""
-    if exc.hint == MISSING_ROW_HINT and any(t.already_there for t in report.tables):
-        exc.hint = RESET_HINT
-
-
 def kept_rows_that_differ(
     db: Session, schema: Schema, stage: Stage, result: TableResult
 ) -> TableResult:
@@ -355,43 +339,13 @@ def kept_rows_that_differ(
     return dataclasses.replace(result, differing=int(count), first_differing=first)
 
 
-def _after_kept_rows(exc: LoadFailed, report: ImportReport) -> LoadFailed | None:
-    """A failure after rows were kept that differ from the fixture's: those rows are the
-    likely cause (a target holding another seed), so say so and point at --truncate-first."""
-    kept = [t for t in report.tables if t.differing]
-    if not kept:
-        return None
-    named = "; ".join(f"{t.table}: {_rows(t.differing)} (first: {t.first_differing})" for t in kept)
-    return LoadFailed(
-        f"{exc.message}. Before that, rows already in the target were kept although they "
-        f"differ from the fixture's: {named}",
-        hint=f"{RESET_HINT}, or import with --truncate-first to replace those rows",
-    )
-
-
-def _rows(n: int) -> str:
-    return f"{n} row{'s' if n != 1 else ''}"
-
-
 def check_deferred(db: Session, files: dict[TableName, FixtureFile]) -> None:
     """Check the constraints declared DEFERRABLE INITIALLY DEFERRED now, not at COMMIT, so a
     violation is reported like any other (and before sequences move, which no rollback undoes)."""
     try:
         db.execute("SET CONSTRAINTS ALL IMMEDIATE")
     except psycopg2.errors.IntegrityError as exc:
-        raise _rejected(exc, tuple(files), files) from exc
-
-
-def _database_error(exc: psycopg2.Error) -> LoadFailed | ConfigError:
-    """A readable error for what the database refused outside a table's insert."""
-    message = exc.diag.message_primary or first_line(exc)
-    if isinstance(exc, psycopg2.errors.InsufficientPrivilege):
-        return ConfigError(f"{message}; nothing was loaded", hint=PRIVILEGE_HINT)
-    detail = f": {exc.diag.message_detail}" if exc.diag.message_detail else ""
-    return LoadFailed(
-        f"the import failed and nothing was loaded: {message}{detail}",
-        hint="run again with --verbosity debug to see the statement that failed",
-    )
+        raise rejected(exc, tuple(files), files) from exc
 
 
 def switch_triggers(db: Session, tables: Sequence[TableName], *, enabled: bool) -> None:
@@ -504,12 +458,12 @@ def _insert(
             counts = _insert_cycle(db, schema, step, loading, stages)
     except psycopg2.errors.IntegrityError as exc:
         if isinstance(exc, psycopg2.errors.ForeignKeyViolation | psycopg2.errors.UniqueViolation):
-            raise _rejected(exc, loading, files) from exc
-        raise _failed(exc, loading, files) from exc
+            raise rejected(exc, loading, files) from exc
+        raise failed(exc, loading, files) from exc
     except psycopg2.errors.FeatureNotSupported as exc:
         raise LoadFailed(f"{', '.join(map(str, loading))}: {exc.diag.message_primary}") from exc
     except psycopg2.Error as exc:
-        raise _failed(exc, loading, files) from exc
+        raise failed(exc, loading, files) from exc
     inserted = dict(zip(loading, counts, strict=True))
     return [
         TableResult(name, files[name].entry.rows, int(inserted.get(name, 0)))
@@ -535,7 +489,7 @@ def _insert_cycle(
         db.execute("ROLLBACK TO SAVEPOINT seed_cycle")
         order = _order_without_deferrable(schema, loading)
         if order is None:
-            raise _unbreakable(schema, step, exc) from exc
+            raise unbreakable(schema, step, exc) from exc
         # A foreign-key violation now is a row whose parent is missing: reported as such.
         db.execute("SET CONSTRAINTS ALL DEFERRED")
         by_table = {name: db.execute(insert_statement(schema, stages[name])) for name in order}
@@ -583,235 +537,22 @@ def _insert_together(
     return [int(n) for n in row]
 
 
-def _where(
-    exc: psycopg2.Error, tables: Sequence[TableName], files: dict[TableName, FixtureFile]
-) -> str:
-    """`table (file)` for the table the error names, else the tables of the step."""
-    named = [
-        t
-        for t in files
-        if t.name == exc.diag.table_name and t.schema == (exc.diag.schema_name or t.schema)
-    ]
-    if not named and not exc.diag.table_name and len(tables) == 1 and tables[0] in files:
-        named = [tables[0]]
-    if named:
-        return f"{named[0]} ({files[named[0]].path})"
-    return exc.diag.table_name or ", ".join(map(str, tables))
+def _point_at_reset(exc: LoadFailed, report: ImportReport) -> None:
+    """A missing referenced row in a target that held seed rows already means the target was
+    changed: resetting it, not loading more tables, is the way out."""
+    if exc.hint == MISSING_ROW_HINT and any(t.already_there for t in report.tables):
+        exc.hint = RESET_HINT
 
 
-# "PL/pgSQL function audit_books() line 3 at SQL statement", "SQL function \"f\" statement 1"
-_FUNCTION_IN_CONTEXT = re.compile(r'(?:PL/pgSQL function ([^\s(]+)\(|SQL function "([^"]+)")')
-
-
-def _trigger_function(exc: psycopg2.Error) -> str | None:
-    """The outermost function the error's context names: the trigger that ran it."""
-    found = _FUNCTION_IN_CONTEXT.findall(exc.diag.context or "")
-    if not found:
+def _after_keptrows(exc: LoadFailed, report: ImportReport) -> LoadFailed | None:
+    """A failure after rows were kept that differ from the fixture's: those rows are the
+    likely cause (a target holding another seed), so say so and point at --truncate-first."""
+    kept = [t for t in report.tables if t.differing]
+    if not kept:
         return None
-    plpgsql, plain = found[-1]
-    return str(plpgsql or plain)
-
-
-def _in_trigger(
-    exc: psycopg2.Error, tables: Sequence[TableName], files: dict[TableName, FixtureFile]
-) -> LoadFailed | None:
-    """An error raised inside a trigger, blamed on the table being loaded (whose file is
-    the one to look at), not on the table the trigger wrote to."""
-    function = _trigger_function(exc)
-    if function is None:
-        return None
-    where = ", ".join(f"{t} ({files[t].path})" if t in files else str(t) for t in tables)
-    detail = f": {exc.diag.message_detail}" if exc.diag.message_detail else ""
-    constraint = f" (constraint {exc.diag.constraint_name})" if exc.diag.constraint_name else ""
-    hint = (
-        "a trigger of the target failed while loading: fix it, or load with "
-        "--disable-triggers (the tables' owner may)"
-    )
-    if isinstance(exc, psycopg2.errors.UndefinedTable | psycopg2.errors.UndefinedFunction):
-        hint = (
-            f"{function}() names something without its schema, and the import's search_path "
-            "does not reach it: set the search_path it needs "
-            "(PGOPTIONS='-csearch_path=myschema,public' before the command), or load with "
-            "--disable-triggers"
-        )
+    named = "; ".join(f"{t.table}: {rows(t.differing)} (first: {t.first_differing})" for t in kept)
     return LoadFailed(
-        f"{where}: trigger function {function}() failed while loading it: "
-        f"{exc.diag.message_primary}{detail}{constraint}",
-        hint=hint,
-    )
-
-
-def _rejected(
-    exc: psycopg2.Error, tables: Sequence[TableName], files: dict[TableName, FixtureFile]
-) -> LoadFailed:
-    """A foreign-key or unique-key violation, said the way a user can act on it."""
-    in_trigger = _in_trigger(exc, tables, files)
-    if in_trigger is not None:
-        return in_trigger
-    where = _where(exc, tables, files)
-    constraint = f"(constraint {exc.diag.constraint_name})"
-    if isinstance(exc, psycopg2.errors.UniqueViolation):
-        return LoadFailed(
-            f"{where}: a fixture row collides with a different row already in the target: "
-            f"{exc.diag.message_detail} {constraint}",
-            hint="the target holds other rows with these keys: start over with "
-            "--truncate-first, or delete those rows",
-        )
-    if isinstance(exc, psycopg2.errors.ForeignKeyViolation):
-        return LoadFailed(
-            f"{where}: a row references a missing row: {exc.diag.message_detail} {constraint}",
-            hint=MISSING_ROW_HINT,
-        )
-    return _failed(exc, tables, files)
-
-
-def _failed(
-    exc: psycopg2.Error, tables: Sequence[TableName], files: dict[TableName, FixtureFile]
-) -> LoadFailed:
-    in_trigger = _in_trigger(exc, tables, files)
-    if in_trigger is not None and not isinstance(exc, psycopg2.errors.InsufficientPrivilege):
-        return in_trigger
-    detail = f": {exc.diag.message_detail}" if exc.diag.message_detail else ""
-    hint = "the fixtures do not fit the target: re-export them, or migrate the database"
-    if exc.diag.context:  # e.g. the trigger that failed
-        detail += f" ({exc.diag.context.strip().splitlines()[-1]})"
-        # A trigger's function shows in the context ("PL/pgSQL function f() line 1 at RAISE").
-        if "trigger" in exc.diag.context or "function" in exc.diag.context:
-            hint = (
-                "a trigger of the target failed while loading: fix it, or load with "
-                "--disable-triggers (the tables' owner may)"
-            )
-    if isinstance(exc, psycopg2.errors.InsufficientPrivilege):
-        hint = PRIVILEGE_HINT
-    return LoadFailed(
-        f"{_where(exc, tables, files)}: {exc.diag.message_primary}{detail}", hint=hint
-    )
-
-
-def _unbreakable(schema: Schema, step: Step, exc: psycopg2.Error) -> UnbreakableCycle:
-    members = set(step.tables)
-    cycle = [
-        fk
-        for leaf in step.tables
-        for fk in schema.relations_from(leaf)
-        if members & set(schema.leaves(fk.referred_table)) and fk.referred_table != leaf
-    ]
-    constraints = sorted({f"{fk.table}.{fk.name}" for fk in cycle if not fk.is_deferrable})
-    return UnbreakableCycle(
-        f"{' -> '.join(map(str, step.tables))} reference each other through constraints that "
-        f"are not DEFERRABLE ({', '.join(constraints)}), and PostgreSQL refused to load them "
-        f"in one statement: {exc.diag.message_primary}",
-        hint="make one of these constraints DEFERRABLE (ALTER TABLE ... ALTER CONSTRAINT ... "
-        "DEFERRABLE), remove the rules of these tables, or leave one table out with --tables",
-    )
-
-
-def advance_sequences(
-    db: Session, schema: Schema, tables: Iterable[TableName]
-) -> list[tuple[TableName, int]]:
-    """Move each sequence feeding a loaded table past the values in every table it feeds
-    (several tables may share one): past the largest for an ascending sequence, the smallest
-    for a descending one. A sequence is never moved backwards.
-
-    `setval` is not undone by a rollback, so nothing moves until every check has passed: one
-    statement reads every sequence, whether the role may move it (UPDATE) and own it, and the
-    values; a missing privilege or a value outside a sequence's bounds raises before any move.
-    A sequence the role owns is then moved inside the transaction: `ALTER SEQUENCE ... RESTART`
-    gives it new storage that a rollback throws away, with the `setval` that follows. The
-    others (UPDATE granted, not owned) move by `setval` alone, in the import's last statement
-    before COMMIT.
-    """
-    loaded = {a for t in tables for a in schema.ancestors(t)}
-    chosen: list[tuple[TableName, list[tuple[TableName, str]]]] = []
-    for seq in schema.sequences:
-        if not loaded & {t for t, _ in seq.feeds}:
-            continue
-        feeds = [(t, c) for t, c in seq.feeds if is_number(schema, t, c)]
-        if feeds:
-            chosen.append((seq.name, feeds))
-    if not chosen:
-        return []
-    _check_sequence_privileges(db, [name for name, _ in chosen])
-
-    def extreme(function: str, feeds: list[tuple[TableName, str]]) -> sql.Composable:
-        return sql.SQL(", ").join(
-            sql.SQL("(SELECT {}({})::numeric FROM {})").format(
-                sql.SQL(function), sql.Identifier(c), ident(t)
-            )
-            for t, c in feeds
-        )
-
-    parts = [
-        sql.SQL(
-            "SELECT {}::int, q.seqincrement, q.seqmin, q.seqmax, s.last_value, s.is_called, "
-            "greatest({}), least({}), pg_has_role(c.relowner, 'USAGE') "
-            "FROM pg_sequence q JOIN pg_class c ON c.oid = q.seqrelid, {} s "
-            "WHERE q.seqrelid = {}"
-        ).format(
-            sql.Literal(i),
-            extreme("max", feeds),
-            extreme("min", feeds),
-            ident(name),
-            _regclass(name),
-        )
-        for i, (name, feeds) in enumerate(chosen)
-    ]
-    moves: list[tuple[TableName, int]] = []
-    owned: list[TableName] = []
-    for i, step, low, high, last, is_called, largest, smallest, is_owner in db.fetch(
-        sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(p) for p in parts)
-    ):
-        name, feeds = chosen[i]
-        value = largest if step > 0 else smallest
-        if value is None or value != int(value):
-            continue
-        value = int(value)
-        ahead = value > last if step > 0 else value < last
-        if not (ahead or (value == last and not is_called)):
-            continue
-        if not low <= value <= high:
-            columns = ", ".join(f"{t}.{c}" for t, c in feeds)
-            raise LoadFailed(
-                f"sequence {name} feeds {columns}, which now hold {value}, outside the "
-                f"sequence's range {low}..{high}: its next value would collide",
-                hint=f"widen the sequence (ALTER SEQUENCE {name.qualified} MINVALUE/MAXVALUE), "
-                "or re-export the fixtures",
-            )
-        moves.append((name, value))
-        if is_owner:
-            owned.append(name)
-    if moves:
-        # One round trip: the RESTARTs, then every setval.
-        restarts = [sql.SQL("ALTER SEQUENCE {} RESTART").format(ident(n)) for n in owned]
-        setvals = sql.SQL("SELECT {}").format(
-            sql.SQL(", ").join(
-                sql.SQL("setval({}, {})").format(_regclass(name), sql.Literal(value))
-                for name, value in moves
-            )
-        )
-        db.execute(sql.SQL("; ").join([*restarts, setvals]))
-    return moves
-
-
-def _check_sequence_privileges(db: Session, names: Sequence[TableName]) -> None:
-    """Raise ConfigError naming every sequence the role may not move (setval needs UPDATE),
-    before any of them moves."""
-    rows = db.fetch(
-        sql.SQL("SELECT {}").format(
-            sql.SQL(", ").join(
-                sql.SQL("has_sequence_privilege({}, 'UPDATE')").format(_regclass(n)) for n in names
-            )
-        )
-    )
-    refused = [str(n) for n, allowed in zip(names, rows[0], strict=True) if not allowed]
-    if refused:
-        raise ConfigError(
-            f"permission denied for sequence(s) {', '.join(refused)}; nothing was loaded",
-            hint=PRIVILEGE_HINT,
-        )
-
-
-def _regclass(name: TableName) -> sql.Composable:
-    return sql.SQL("to_regclass(quote_ident({}) || '.' || quote_ident({}))").format(
-        sql.Literal(name.schema), sql.Literal(name.name)
+        f"{exc.message}. Before that, rows already in the target were kept although they "
+        f"differ from the fixture's: {named}",
+        hint=f"{RESET_HINT}, or import with --truncate-first to replace those rows",
     )
