@@ -13,7 +13,7 @@ from genonaut.seed.core.schema_graph import Schema, TableName
 from genonaut.seed.core.selection import plan_selection
 from genonaut.seed.engines.postgres.catalog import read_schema
 from genonaut.seed.engines.postgres.connection import session
-from genonaut.seed.engines.postgres.selection import select_rows
+from genonaut.seed.engines.postgres.row_source import PostgresRows
 
 # Parents far down the key order, optional references set only late, a chain of managers, a
 # link table with two references: every step of the plan has work to do.
@@ -54,7 +54,7 @@ def test_postgres_and_memory_choose_the_same_rows(empty_db_url: str, limit: int)
     with session(empty_db_url, read_only=True) as db:
         schema = read_schema(db)
         rules = Rules(schema.data_tables, default_limit=limit, limits={TableName.parse("users"): 2})
-        in_postgres = select_rows(db, schema, rules)
+        in_postgres = plan_selection(PostgresRows(db, schema), schema, rules)
         statements = db.statements
     memory = MemoryRows(_rows_as_text(empty_db_url, schema))
     in_memory = plan_selection(memory, schema, rules)

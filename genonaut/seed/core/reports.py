@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from genonaut.seed.core.engine import LoadedTable
 from genonaut.seed.core.schema_graph import ForeignKey, TableName
@@ -75,38 +74,32 @@ def load_result_line(
     )
 
 
-class TableCheck(Protocol):
-    @property
-    def table(self) -> TableName: ...
+@dataclass(frozen=True)
+class TableCheck:
+    """Fixture rows of one table that the target lacks, or holds with other values."""
+
+    table: TableName
+    in_file: int
+    missing: int
+    differing: int
+    # Rows of the target's table that the file does not hold: a note, not a problem.
+    extra: int = 0
+    # The first SAMPLE missing and differing rows, one line each (`missing_line`,
+    # `differs_line`).
+    details: tuple[str, ...] = ()
 
     @property
-    def in_file(self) -> int: ...
-
-    @property
-    def missing(self) -> int: ...
-
-    @property
-    def differing(self) -> int: ...
-
-    @property
-    def ok(self) -> bool: ...
-
-    @property
-    def details(self) -> tuple[str, ...]:
-        """The first SAMPLE missing and differing rows, one line each (`missing_line`,
-        `differs_line`)."""
-        ...
+    def ok(self) -> bool:
+        return not self.missing and not self.differing
 
 
-class RelationCheck(Protocol):
-    @property
-    def relation(self) -> ForeignKey: ...
+@dataclass(frozen=True)
+class RelationCheck:
+    """Rows of `child` whose reference through `relation` finds no row."""
 
-    @property
-    def child(self) -> TableName: ...
-
-    @property
-    def orphans(self) -> int: ...
+    relation: ForeignKey
+    child: TableName
+    orphans: int
 
 
 @dataclass

@@ -33,6 +33,7 @@ import pymysql
 
 from genonaut.seed.core.fixture_files import FixtureFile
 from genonaut.seed.core.load_plan import check_columns
+from genonaut.seed.core.reports import RelationCheck
 from genonaut.seed.core.schema_graph import (
     DEFAULT_SCHEMA,
     ForeignKey,
@@ -56,7 +57,7 @@ from .staging import (
     same_values,
     target_table,
 )
-from .verify import RelationCheck, orphans
+from .verify import orphans
 
 log = logging.getLogger(__name__)
 

@@ -4,42 +4,24 @@ key), and no row referencing nothing through a relation (declared or virtual).""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from genonaut.seed.core.fixture_files import FixtureFile
 from genonaut.seed.core.load_plan import skip_key
-from genonaut.seed.core.reports import SAMPLE, differs_line, key_text, missing_line
+from genonaut.seed.core.reports import (
+    SAMPLE,
+    RelationCheck,
+    TableCheck,
+    differs_line,
+    key_text,
+    missing_line,
+)
 from genonaut.seed.core.reports import rows as rows_text
 from genonaut.seed.core.schema_graph import ForeignKey, Schema, TableName
 
 from .connection import Session, ident, quote
 from .staging import Stage, create_stages, drop_stages, same_key, same_values, target_table
 from .values import select_expression, to_text
-
-
-@dataclass(frozen=True)
-class TableCheck:
-    """Fixture rows of one table that the target lacks, or holds with other values."""
-
-    table: TableName
-    in_file: int
-    missing: int
-    differing: int
-    # The first SAMPLE missing and differing rows, one line each.
-    details: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.missing and not self.differing
-
-
-@dataclass(frozen=True)
-class RelationCheck:
-    """Rows of `child` whose reference through `relation` finds no row."""
-
-    relation: ForeignKey
-    child: TableName
-    orphans: int
 
 
 def check_rows(db: Session, schema: Schema, files: Sequence[FixtureFile]) -> list[TableCheck]:

@@ -24,7 +24,7 @@ from genonaut.seed.core.fixture_files import (
 )
 from genonaut.seed.core.fixture_format import Manifest
 from genonaut.seed.core.load_plan import check_columns
-from genonaut.seed.core.reports import orphan_lines
+from genonaut.seed.core.reports import RelationCheck, TableCheck, orphan_lines
 from genonaut.seed.core.reports import rows as rows_text
 from genonaut.seed.core.reports import verdict as verdict_of
 from genonaut.seed.core.schema_graph import ForeignKey, Schema, TableName
@@ -44,33 +44,6 @@ from genonaut.seed.errors import ConfigError, FixtureError, SeedError, VerifyFai
 # How long one relation's condition from manifest.json may run: it is data from a file, and a
 # condition such as pg_sleep(120) IS NOT NULL must not hang the check.
 CONDITION_TIMEOUT = 30.0
-
-
-@dataclass(frozen=True)
-class TableCheck:
-    """Fixture rows of one table that the target lacks, or holds with other values."""
-
-    table: TableName
-    in_file: int
-    missing: int
-    differing: int
-    # Rows of the target's table that the file does not hold: a note, not a problem.
-    extra: int = 0
-    # The first SAMPLE missing and differing rows, one line each.
-    details: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.missing and not self.differing
-
-
-@dataclass(frozen=True)
-class RelationCheck:
-    """Rows of `child` whose reference through `relation` finds no row."""
-
-    relation: ForeignKey
-    child: TableName
-    orphans: int
 
 
 @dataclass

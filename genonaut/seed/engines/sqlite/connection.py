@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from genonaut.database_url import redact as redact
 from genonaut.seed.core.schema_graph import DEFAULT_SCHEMA, TableName
 from genonaut.seed.errors import ConfigError, ConnectionFailed
 
@@ -58,11 +59,6 @@ def database_path(url: str) -> Path:
             hint="name a database file: " + URL_HINT,
         )
     return Path(path)
-
-
-def redact(url: str) -> str:
-    """SQLite URLs carry no password: shown as given."""
-    return url
 
 
 def connect(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from genonaut.seed.core.fixture_files import (
@@ -20,43 +19,20 @@ from genonaut.seed.core.fixture_files import (
 from genonaut.seed.core.load_plan import check_columns, skip_key
 from genonaut.seed.core.reports import (
     SAMPLE,
+    RelationCheck,
+    TableCheck,
     VerifySummary,
     differs_line,
     key_text,
     missing_line,
 )
 from genonaut.seed.core.reports import rows as rows_text
-from genonaut.seed.core.schema_graph import ForeignKey, TableName
+from genonaut.seed.core.schema_graph import ForeignKey
 
 from .catalog import Catalog, read_catalog
 from .connection import Session, Tracer, column_list, ident, quote, redact, session
 from .load import read_affinities, read_rows, row_identity
 from .values import Value, same, to_text
-
-
-@dataclass(frozen=True)
-class TableCheck:
-    """Fixture rows of one table that the target lacks, or holds with other values."""
-
-    table: TableName
-    in_file: int
-    missing: int
-    differing: int
-    # The first SAMPLE missing and differing rows, one line each.
-    details: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.missing and not self.differing
-
-
-@dataclass(frozen=True)
-class RelationCheck:
-    """Rows of `child` whose reference through `relation` finds no row."""
-
-    relation: ForeignKey
-    child: TableName
-    orphans: int
 
 
 def verify_directory(
@@ -138,7 +114,9 @@ def _check_file(db: Session, catalog: Catalog, file: FixtureFile) -> TableCheck:
             missing += max(0, count - there)
         if missing:  # without a key, a row is there or not: no values to compare
             shown_missing.append(f"missing: {entry.name}: {rows_text(missing)} (no key)")
-    return TableCheck(entry.name, entry.rows, missing, differing, tuple([*shown_missing, *shown]))
+    return TableCheck(
+        entry.name, entry.rows, missing, differing, details=tuple([*shown_missing, *shown])
+    )
 
 
 def find_orphans(
