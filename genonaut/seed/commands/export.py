@@ -50,6 +50,7 @@ class ExportReport:
     tables: list[TableReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     statements: int = 0
+    closure_rounds: int = 0  # of the statements, walks of closure (as many as the data need)
     seconds: float = 0.0
 
     @property
@@ -79,7 +80,8 @@ class ExportReport:
     def result_line(self) -> str:
         return (
             f"{len(self.tables)} tables, {self.rows} rows ({self.closure_rows} added by closure) "
-            f"in {self.seconds:.2f}s with {self.statements} statements -> {self.output_dir}"
+            f"in {self.seconds:.2f}s with {self.statements} statements "
+            f"({self.closure_rounds} of closure) -> {self.output_dir}"
         )
 
 
@@ -108,6 +110,7 @@ def export_seed(
         check_file_names(rules.tables)  # two tables sharing a file fail before any reading
         selection = plan_selection(source.rows(schema), schema, rules, on_table)
         report.notes.extend(f"note: {n}" for n in selection.dropped)
+        report.closure_rounds = selection.closure_rounds
         with replace_directory(settings.output_dir) as scratch:
             manifest = _write(source, schema, selection, scratch, report, on_file)
             manifest = replace(manifest, engine=engine.name)

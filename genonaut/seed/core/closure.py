@@ -24,6 +24,8 @@ class Closure:
         self.schema = chosen.schema
         # Per table, the references a walk follows (see `steps_from`).
         self.steps: dict[TableName, list[Step]] = {}
+        # Walks asked so far: the statements the data decide (a chain of new parents).
+        self.rounds = 0
 
     def close(self) -> None:
         """Pull in every row that a chosen row references, until nothing is missing: each
@@ -45,6 +47,7 @@ class Closure:
                     steps.append(step)
                     if step.parent not in reached:
                         reached.append(step.parent)
+            self.rounds += 1
             answer = self.source.walk(
                 [self.chosen.tables[leaf].projection for leaf in reached], starts, steps
             )

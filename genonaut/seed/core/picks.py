@@ -42,6 +42,8 @@ class Selection:
     picks: dict[TableName, TablePick]
     order: list[tuple[TableName, ...]]
     dropped: list[str] = field(default_factory=list)
+    # Rounds of closure: walks the data asked for, beyond a fixed number of questions a table.
+    closure_rounds: int = 0
 
 
 def projection_of(schema: Schema, leaf: TableName) -> Projection:

@@ -129,7 +129,7 @@ class Planner:
                     self.on_table(leaf, len(self.picks[leaf].rows))
         dropped = self.chosen.drop_dangling()
         self._check_not_empty()
-        return Selection(self.picks, self.order, dropped)
+        return Selection(self.picks, self.order, dropped, self.closure.rounds)
 
     def _turn(self, leaf: TableName) -> _Turn:
         """What steps 1 to 3 ask for one table, in one batch: the rows of step 2 only if step
