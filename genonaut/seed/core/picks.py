@@ -169,9 +169,9 @@ class Chosen:
             self._reindex()
 
     def _index(self, leaf: TableName, row: ChosenRow) -> None:
-        proj = self.tables[leaf].projection
-        for columns, values in zip(proj.keys, row.keys, strict=True):
-            for owner in self.schema.ancestors(leaf):
+        owners = self.schema.ancestors(leaf)
+        for columns, values in zip(self.tables[leaf].projection.keys, row.keys, strict=True):
+            for owner in owners:
                 self.present.setdefault((owner, columns), set()).add(values)
 
     def _reindex(self) -> None:
