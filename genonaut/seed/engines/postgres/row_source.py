@@ -2,7 +2,8 @@
 
 Each batch of requests is one statement: every request becomes one `ARRAY(...)` of json
 records in a single `SELECT`, so independent lookups (closure over several tables, the
-candidates of several references) cost one round trip. The records are the text arrays of
+candidates of several references) cost one round trip; requests of one batch that read the
+same children of the same chosen parents read them once (`shared_scans`). The records are the text arrays of
 `row_queries.select_list`, which json carries unchanged.
 """
 
@@ -99,7 +100,8 @@ class PostgresRows:
         another came back short reads that one's array; its own subquery runs only then."""
         if not requests:
             return []
-        parts = [self._request(r) for r in requests]
+        shared = shared_scans(requests)
+        parts = [self._request(r, shared) for r in requests]
         firsts = [i for i, r in enumerate(requests) if not _depends(r)]
         column = {i: sql.Identifier(f"r{n}") for n, i in enumerate(firsts)}
         columns: list[sql.Composable] = []
@@ -126,6 +128,10 @@ class PostgresRows:
         query = sql.SQL("SELECT {} FROM (SELECT {} OFFSET 0) AS b").format(
             sql.SQL(", ").join(columns), inner
         )
+        if shared:
+            scans, scan_params = self._scans(shared)
+            query = sql.SQL("WITH {} {}").format(scans, query)
+            params = [*scan_params, *params]
         answer = self.db.fetch(query, params)[0]
         return [
             [_found(r.projection, record) for record in records or []]
@@ -194,7 +200,22 @@ class PostgresRows:
 
     # -- one request as one expression ------------------------------------------------------
 
-    def _request(self, request: Request) -> Clause:
+    def _scans(self, shared: dict[_Scan, sql.Identifier]) -> Clause:
+        """The rows each shared scan reads, once for the whole statement: a MATERIALIZED CTE
+        runs when a request first reads it, and only then."""
+        parts: list[sql.Composable] = []
+        params: list[Any] = []
+        for (leaf, condition), name in shared.items():
+            clause, values = self._condition(condition)
+            parts.append(
+                sql.SQL("{} AS MATERIALIZED (SELECT ctid, * FROM {} WHERE {})").format(
+                    name, ident(leaf), clause
+                )
+            )
+            params.extend(values)
+        return sql.SQL(", ").join(parts), params
+
+    def _request(self, request: Request, shared: dict[_Scan, sql.Identifier]) -> Clause:
         if isinstance(request, WalkSelf):
             proj = request.projection
             start, params = self._condition(request.start)
@@ -206,9 +227,9 @@ class PostgresRows:
                 match=request.match,
             )
             return sql.SQL("ARRAY({})").format(walk), params
-        return self._find(request)
+        return self._find(request, shared)
 
-    def _find(self, find: Find) -> Clause:
+    def _find(self, find: Find, shared: dict[_Scan, sql.Identifier]) -> Clause:
         """The rows of one `Find` as a json array. A selective filter is first tried on the
         head of the table in key order, and only if that holds too few matches through the
         index, in one expression whose second half runs only when needed."""
@@ -228,7 +249,7 @@ class PostgresRows:
                 if find.limit is not None
                 else sql.SQL(""),
             )
-            return self._otherwise(find, expr, [*params, *order_params])
+            return self._otherwise(find, expr, [*params, *order_params], shared)
         # The planner guesses how many rows a key list matches. Guessing many, it walks the
         # primary key and filters (a million rows to find three); guessing few, it reads every
         # match through the index (a hundred thousand rows of one busy parent). So: first the
@@ -237,13 +258,17 @@ class PostgresRows:
         # first rows by key, so the result does not depend on which one answers.
         order, order_params = self._order(proj, find.order)
         limit = sql.Literal(find.limit)
+        # Several requests of the statement that start from the same key list read its
+        # matches once (`shared_scans`).
+        scan = _scan_of(find)
+        matches = table if scan is None else shared.get(scan, table)
         through_index = sql.SQL(
             "ARRAY(SELECT {} FROM (SELECT ctid, * FROM {} WHERE {} OFFSET 0) AS t "
             "ORDER BY {} LIMIT {})"
-        ).format(record, table, where, order, limit)
+        ).format(record, matches, where, order, limit)
         index_params = [*params, *order_params]
-        if not (proj.table.primary_key and find.order is not None and find.order.is_key_order):
-            return self._otherwise(find, through_index, index_params)
+        if not _has_head(find):
+            return self._otherwise(find, through_index, index_params, shared)
         head = sql.SQL(
             "ARRAY(SELECT {} FROM (SELECT ctid, * FROM {} ORDER BY {} LIMIT {}) AS t "
             "WHERE {} ORDER BY {} LIMIT {})"
@@ -256,12 +281,18 @@ class PostgresRows:
             "(SELECT CASE WHEN cardinality(h.a) = {} THEN h.a ELSE {} END "
             "FROM (SELECT {} AS a OFFSET 0) AS h)"
         ).format(limit, through_index, head)
-        return self._otherwise(find, expr, [*index_params, *params])
+        return self._otherwise(find, expr, [*index_params, *params], shared)
 
-    def _otherwise(self, find: Find, expr: sql.Composable, params: list[Any]) -> Clause:
+    def _otherwise(
+        self,
+        find: Find,
+        expr: sql.Composable,
+        params: list[Any],
+        shared: dict[_Scan, sql.Identifier],
+    ) -> Clause:
         if find.otherwise is None:
             return expr, params
-        other, other_params = self._find(find.otherwise)
+        other, other_params = self._find(find.otherwise, shared)
         return (
             sql.SQL(
                 "(SELECT CASE WHEN cardinality(f.a) > 0 THEN f.a ELSE {} END "
@@ -323,6 +354,43 @@ class PostgresRows:
     def _referred_types(self, fk: ForeignKey) -> tuple[str, ...]:
         target = self.schema.table(fk.referred_table)
         return tuple(target.column(c).type for c in fk.referred_columns)
+
+
+# A table and the selective condition a request reads it through.
+_Scan = tuple[TableName, Condition]
+
+
+def _scan_of(find: Find) -> _Scan | None:
+    """The table and the first selective condition of a request read through an index."""
+    if find.limit is None:
+        return None
+    first = next((f for f in find.filters if f.is_selective), None)
+    return None if first is None else (find.projection.table.name, first.condition)
+
+
+def shared_scans(requests: Sequence[Request]) -> dict[_Scan, sql.Identifier]:
+    """Scans that more than one request of a batch reads through an index whatever the data,
+    each with a name for the statement: a table's turn asks for the rows of each reference
+    whose other references point at chosen rows, each reading the same children of the same
+    chosen parents. A request that may not need its scan (one that tries the head of the
+    table first, a fallback when another finds nothing) does not count: a shared scan reads
+    every match, where a scan of its own may stop early or not run."""
+    counts: dict[_Scan, int] = {}
+    for request in requests:
+        if not isinstance(request, Find):
+            continue
+        scan = _scan_of(request)
+        if scan is not None and not _has_head(request):
+            counts[scan] = counts.get(scan, 0) + 1
+    shared = [scan for scan, count in counts.items() if count > 1]
+    return {scan: sql.Identifier(f"s{n}") for n, scan in enumerate(shared)}
+
+
+def _has_head(find: Find) -> bool:
+    """Whether a request through an index first tries the head of the table in key order."""
+    return bool(find.projection.table.primary_key) and (
+        find.order is not None and find.order.is_key_order
+    )
 
 
 def _depends(request: Request) -> bool:
