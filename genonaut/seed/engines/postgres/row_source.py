@@ -3,8 +3,8 @@
 Each batch of requests is one statement: every request becomes one `ARRAY(...)` of json
 records in a single `SELECT`, so independent lookups (closure over several tables, the
 candidates of several references) cost one round trip; requests of one batch that read the
-same children of the same chosen parents read them once (`shared_scans`). The records are the text arrays of
-`row_queries.select_list`, which json carries unchanged.
+same children of the same chosen parents read them once (`shared_scans`). The records are the
+text arrays of `row_queries.select_list`, which json carries unchanged.
 """
 
 from __future__ import annotations
