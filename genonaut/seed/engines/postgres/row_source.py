@@ -253,7 +253,8 @@ class PostgresRows:
         # The planner guesses how many rows a key list matches. Guessing many, it walks the
         # primary key and filters (a million rows to find three); guessing few, it reads every
         # match through the index (a hundred thousand rows of one busy parent). So: first the
-        # head of the table in key order; only if that holds too few matches, the matches
+        # head of the table in key order, unless the chosen parents' share of their table
+        # says it holds too few (`expected_in_head`); only if it does, the matches
         # through the index (OFFSET 0 keeps the planner from merging the two). Both give the
         # first rows by key, so the result does not depend on which one answers.
         order, order_params = self._order(proj, find.order)
@@ -267,14 +268,13 @@ class PostgresRows:
             "ORDER BY {} LIMIT {})"
         ).format(record, matches, where, order, limit)
         index_params = [*params, *order_params]
-        if not _has_head(find):
+        head_rows = max(_HEAD_ROWS, 50 * find.limit)
+        if not _has_head(find) or expected_in_head(self.schema, find, head_rows) < find.limit:
             return self._otherwise(find, through_index, index_params, shared)
         head = sql.SQL(
             "ARRAY(SELECT {} FROM (SELECT ctid, * FROM {} ORDER BY {} LIMIT {}) AS t "
             "WHERE {} ORDER BY {} LIMIT {})"
-        ).format(
-            record, table, order, sql.Literal(max(_HEAD_ROWS, 50 * find.limit)), where, order, limit
-        )
+        ).format(record, table, order, sql.Literal(head_rows), where, order, limit)
         # An uncorrelated subquery runs when its value is first needed: the index half only
         # when the head came up short. OFFSET 0 keeps the head from being inlined twice.
         expr = sql.SQL(
@@ -354,6 +354,21 @@ class PostgresRows:
     def _referred_types(self, fk: ForeignKey) -> tuple[str, ...]:
         target = self.schema.table(fk.referred_table)
         return tuple(target.column(c).type for c in fk.referred_columns)
+
+
+def expected_in_head(schema: Schema, find: Find, head_rows: int) -> float:
+    """How many of a table's first `head_rows` rows in key order match `find`, were its
+    references spread evenly over their parents: each key list matches its share of the
+    parent table's estimated rows. Below the request's limit the head is not tried: it would
+    come up short, and the matches through the index be read anyway."""
+    share = 1.0
+    for item in find.filters:
+        condition = item.condition
+        if item.is_selective and isinstance(condition, RefersTo):
+            parents = schema.table(condition.fk.referred_table).estimated_rows
+            if parents > 0:
+                share *= min(1.0, len(condition.keys) / parents)
+    return head_rows * share
 
 
 # A table and the selective condition a request reads it through.

@@ -1,12 +1,13 @@
-"""Which scans the requests of one statement share (PostgreSQL's row source): no database."""
+"""Decisions of PostgreSQL's row source that need no database: which scans the requests of one
+statement share, and when the head of a table is not worth trying."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from genonaut.seed.core.row_source import KEY_ORDER, Filter, Find, Order, Projection, RefersTo
-from genonaut.seed.core.schema_graph import Column, ForeignKey, Table, TableName
-from genonaut.seed.engines.postgres.row_source import shared_scans
+from genonaut.seed.core.schema_graph import Column, ForeignKey, Schema, Table, TableName
+from genonaut.seed.engines.postgres.row_source import expected_in_head, shared_scans
 
 LINKS = TableName.parse("links")
 LEFT, RIGHT = TableName.parse("left_side"), TableName.parse("right_side")
@@ -41,3 +42,20 @@ def test_other_key_lists_and_requests_that_may_stop_early_do_not_share() -> None
     assert shared_scans(other_keys) == {}
     assert shared_scans(head_first) == {}
     assert shared_scans([fallback, _find(TO_RIGHT, {"1"}, grouped)]) == {}
+
+
+def test_the_head_is_skipped_when_the_chosen_parents_are_a_small_share() -> None:
+    parents = (Column("id", "integer"),)
+    schema = Schema(
+        (
+            TABLE,
+            Table(LEFT, parents, ("id",), estimated_rows=1000),
+            Table(RIGHT, parents, ("id",), estimated_rows=0),  # never analyzed: no estimate
+        ),
+        (TO_LEFT, TO_RIGHT),
+    )
+    ten = _find(TO_LEFT, {str(i) for i in range(10)}, KEY_ORDER)
+    assert expected_in_head(schema, ten, 5000) == 50  # 1% of 5000 rows: fewer than 100
+    both = replace(ten, filters=(*ten.filters, *_find(TO_RIGHT, {"1"}, KEY_ORDER).filters))
+    assert expected_in_head(schema, both, 5000) == 50  # no estimate, no guess
+    assert expected_in_head(schema, _find(TO_RIGHT, {"1"}, KEY_ORDER), 5000) == 5000
