@@ -13,25 +13,23 @@ from .connection import Session
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
 
 
-def user_schemas(db: Session) -> list[str]:
-    rows = db.fetch(
-        "SELECT nspname FROM pg_namespace WHERE nspname <> ALL(%s) "
-        "AND nspname NOT LIKE 'pg\\_temp\\_%%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%%' "
-        "ORDER BY nspname",
-        (list(_SYSTEM_SCHEMAS),),
-    )
-    return [r[0] for r in rows]
-
-
 # One round trip for the whole schema: the catalogs answer in milliseconds where reflecting
-# table by table costs a query each.
+# table by table costs a query each. Without %(schemas)s (NULL), every user schema is read,
+# and named under 'schemas'.
 _CATALOG_QUERY = """
-WITH rels AS (
+WITH schemas AS (
+    SELECT nspname FROM pg_namespace
+    WHERE CASE WHEN %(schemas)s::text[] IS NULL
+               THEN nspname <> ALL(%(system)s::text[]) AND nspname NOT LIKE 'pg\\_temp\\_%%'
+                    AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%%'
+               ELSE nspname = ANY(%(schemas)s::text[]) END
+), rels AS (
     SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition, c.reltuples, c.relhasrules
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%(schemas)s)
+    WHERE c.relkind IN ('r', 'p') AND n.nspname IN (SELECT nspname FROM schemas)
 )
 SELECT json_build_object(
+  'schemas', (SELECT coalesce(json_agg(nspname ORDER BY nspname), '[]'::json) FROM schemas),
   'tables', (SELECT coalesce(json_agg(json_build_object(
       'schema', r.nspname, 'name', r.relname, 'partitioned', r.relkind = 'p',
       'estimate', greatest(r.reltuples, 0)::bigint,
@@ -129,13 +127,17 @@ SELECT json_build_object(
 
 def read_schema(db: Session, schemas: Sequence[str] | None = None) -> Schema:
     """The tables, keys, foreign keys and sequences of `schemas` (default: all user schemas)."""
-    names = list(schemas) if schemas else user_schemas(db)
     # format_type() leaves out the schemas on the search_path: with only pg_catalog there,
-    # type names are qualified the same way for every client.
-    (saved,) = db.fetch("SELECT current_setting('search_path')")[0]
-    db.fetch("SELECT set_config('search_path', 'pg_catalog', true)")
-    (raw,) = db.fetch(_CATALOG_QUERY, {"schemas": names})[0]
+    # type names are qualified the same way for every client. One statement reads the setting
+    # (the materialized CTE, first) and changes it.
+    saved, _ = db.fetch(
+        "WITH saved AS MATERIALIZED (SELECT current_setting('search_path') AS path) "
+        "SELECT path, set_config('search_path', 'pg_catalog', true) FROM saved"
+    )[0]
+    wanted = list(schemas) if schemas else None
+    (raw,) = db.fetch(_CATALOG_QUERY, {"schemas": wanted, "system": list(_SYSTEM_SCHEMAS)})[0]
     db.fetch("SELECT set_config('search_path', %s, true)", (saved,))
+    names = wanted if wanted is not None else list(raw["schemas"])
     tables = tuple(
         Table(
             name=TableName(t["schema"], t["name"]),
