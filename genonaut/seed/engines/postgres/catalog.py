@@ -23,6 +23,11 @@ WITH schemas AS (
                THEN nspname <> ALL(%(system)s::text[]) AND nspname NOT LIKE 'pg\\_temp\\_%%'
                     AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%%'
                ELSE nspname = ANY(%(schemas)s::text[]) END
+), btree AS (
+    -- The types with a default b-tree operator class, read once rather than per column.
+    SELECT array_agg(oc.opcintype) AS types
+    FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
+    WHERE am.amname = 'btree' AND oc.opcdefault
 ), rels AS (
     SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition, c.reltuples, c.relhasrules
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -41,12 +46,10 @@ SELECT json_build_object(
                       a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
                       a.attgenerated <> '', a.attidentity, a.attcollation <> 0, a.atthasdef,
                       -- Sortable as it is: json, xml, point and arrays are sorted as text.
-                      ty.typcategory <> 'A' AND EXISTS (
-                          SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
-                          WHERE am.amname = 'btree' AND oc.opcdefault AND oc.opcintype IN (
-                              ty.oid, ty.typbasetype,
-                              CASE ty.typtype WHEN 'e' THEN 'anyenum'::regtype
-                                              WHEN 'r' THEN 'anyrange'::regtype END)))
+                      ty.typcategory <> 'A' AND ARRAY[ty.oid, ty.typbasetype,
+                          CASE ty.typtype WHEN 'e' THEN 'anyenum'::regtype::oid
+                                          WHEN 'r' THEN 'anyrange'::regtype::oid END]
+                        && (SELECT types FROM btree))
                     ORDER BY a.attnum)
                   FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
                   WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped),
