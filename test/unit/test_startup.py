@@ -74,3 +74,29 @@ def test_an_engine_loads_its_own_driver_alone(url: str, driver: str, others: set
     loaded = _loaded(f"from genonaut.seed.engines import engine_for\nengine_for({url!r})")
     assert driver in loaded
     assert not loaded & others
+
+
+def test_the_import_path_loads_none_of_the_exports_modules() -> None:
+    """The selection's row questions, the export settings and the modules that replace an
+    output directory are the export's alone: an import starts without them."""
+    probe = (
+        "import sys\n"
+        f"import {SCRIPTS}.import_seed_to_test, genonaut.seed.commands.load\n"
+        "import genonaut.seed.engines.postgres.adapter, genonaut.seed.engines.postgres.loader\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert "genonaut.seed.engines.postgres.loader" in loaded
+    export_only = {
+        "genonaut.seed.core.row_source",
+        "genonaut.seed.core.selection",
+        "genonaut.seed.core.settings",
+        "genonaut.seed.engines.postgres.row_source",
+        "genonaut.seed.engines.postgres.row_queries",
+        "hashlib",
+        "ctypes",
+        "shutil",
+        "tempfile",
+    }
+    assert not loaded & export_only

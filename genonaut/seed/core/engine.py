@@ -14,10 +14,12 @@ from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
-from genonaut.seed.core.row_source import Key, Projection, RowSource
-from genonaut.seed.core.schema_graph import Schema, TableName
+if TYPE_CHECKING:
+    # The selection's row questions are the export's: an import never loads them.
+    from genonaut.seed.core.row_source import Key, Projection, RowSource
+    from genonaut.seed.core.schema_graph import Schema, TableName
 
 Tracer = Callable[[str], None]
 

@@ -6,16 +6,11 @@ Below its header line, a TSV is exactly what `COPY ... TO STDOUT` emits: tab-sep
 
 from __future__ import annotations
 
-import ctypes
 import errno
-import glob
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
-import unicodedata
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +26,8 @@ FORMAT = "genonaut-seed/1"
 # The engine a manifest without an "engine" field was exported from.
 DEFAULT_ENGINE = "postgresql"
 MANIFEST = "manifest.json"
+# Where a checkout keeps its fixtures: the export writes and the import reads them there.
+DEFAULT_OUTPUT_DIR = Path("test/db/input/rdbms_init_from_demo")
 NULL = "\\N"
 
 _ESCAPES = {
@@ -96,6 +93,10 @@ def table_of_file(name: str) -> TableName | None:
 def check_file_names(tables: Iterable[TableName]) -> dict[TableName, str]:
     """Each table's file name; raise FixtureError when one is too long, or when two differ
     only in letter case (one file on a case-insensitive file system)."""
+    # Here and below, modules only the export needs are imported where it uses them: an
+    # import starts faster without them.
+    import unicodedata
+
     names: dict[TableName, str] = {}
     seen: dict[str, TableName] = {}
     for table in tables:
@@ -480,6 +481,9 @@ def replace_directory(target: Path) -> Iterator[Path]:
     `.NAME.old-*`) are removed first. Files of the old directory that the new one does not
     have disappear with the swap.
     """
+    import shutil
+    import tempfile
+
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_scratch(target)
@@ -510,6 +514,9 @@ def remove_stale_scratch(target: Path) -> list[Path]:
     """Remove the scratch directories of earlier runs that were killed. An `.old-` one still
     holding the fixtures while `target` is missing (a kill inside a two-rename swap) is put
     back instead."""
+    import glob
+    import shutil
+
     removed = []
     for kind in ("old", "new"):
         for path in sorted(target.parent.glob(f".{glob.escape(target.name)}.{kind}-*")):
@@ -532,6 +539,8 @@ def exchange_paths(first: Path, second: Path) -> bool:
     the system or file system cannot, and nothing was changed."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2

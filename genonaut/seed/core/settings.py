@@ -8,12 +8,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from genonaut.seed.core.fixture_format import DEFAULT_OUTPUT_DIR as DEFAULT_OUTPUT_DIR
 from genonaut.seed.core.rules import Rules
 from genonaut.seed.core.schema_graph import ForeignKey, Schema, TableName
 from genonaut.seed.core.sql_fragment import check_condition
 from genonaut.seed.errors import ConfigError, UnknownColumn, UnknownTable
 
-DEFAULT_OUTPUT_DIR = Path("test/db/input/rdbms_init_from_demo")
 DEFAULT_CONFIG = Path("config/seed-export.json")
 _CONFIG_KEYS = {
     "default_limit",

@@ -19,7 +19,7 @@ from genonaut.seed.cli import (
     say,
     tracer_for,
 )
-from genonaut.seed.core.settings import DEFAULT_OUTPUT_DIR
+from genonaut.seed.core.fixture_format import DEFAULT_OUTPUT_DIR
 from genonaut.seed.errors import SeedError
 
 if TYPE_CHECKING:

@@ -12,17 +12,16 @@ import psycopg2
 from psycopg2 import sql
 
 from genonaut.database_url import first_line
-from genonaut.seed.core.engine import Engine, LoadedTable, LoadOptions, Tracer
-from genonaut.seed.core.row_source import Key, Projection, RowSource
-from genonaut.seed.core.schema_graph import Schema, Table
 from genonaut.seed.errors import ConfigError, export_refused
 
 from .catalog import read_schema
 from .connection import Session, connect, database_of, ident, session, with_database
-from .row_queries import key_filter
-from .row_source import PostgresRows
 
 if TYPE_CHECKING:
+    from genonaut.seed.core.engine import Engine, LoadedTable, LoadOptions, Tracer
+    from genonaut.seed.core.row_source import Key, Projection, RowSource
+    from genonaut.seed.core.schema_graph import Schema, Table
+
     from .loader import ImportReport, TableResult
     from .verify import VerifyReport
 
@@ -41,6 +40,9 @@ class PostgresSnapshot:
         return read_schema(self.db)
 
     def rows(self, schema: Schema) -> RowSource:
+        # The export's alone, like `dump`: an import loads none of the selection's queries.
+        from .row_source import PostgresRows
+
         return PostgresRows(self.db, schema)
 
     def dump(self, projection: Projection, keys: Collection[Key], sink: IO[bytes]) -> int:
@@ -48,6 +50,8 @@ class PostgresSnapshot:
         own text form."""
         if not keys:
             return 0
+        from .row_queries import key_filter
+
         table = projection.table
         columns = tuple(c.name for c in table.stored_columns)
         clause, params = key_filter(projection, projection.identity, keys)

@@ -13,25 +13,28 @@ from .connection import Session
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
 
 
-def user_schemas(db: Session) -> list[str]:
-    rows = db.fetch(
-        "SELECT nspname FROM pg_namespace WHERE nspname <> ALL(%s) "
-        "AND nspname NOT LIKE 'pg\\_temp\\_%%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%%' "
-        "ORDER BY nspname",
-        (list(_SYSTEM_SCHEMAS),),
-    )
-    return [r[0] for r in rows]
-
-
 # One round trip for the whole schema: the catalogs answer in milliseconds where reflecting
-# table by table costs a query each.
+# table by table costs a query each. Without %(schemas)s (NULL), every user schema is read,
+# and named under 'schemas'.
 _CATALOG_QUERY = """
-WITH rels AS (
+WITH schemas AS (
+    SELECT nspname FROM pg_namespace
+    WHERE CASE WHEN %(schemas)s::text[] IS NULL
+               THEN nspname <> ALL(%(system)s::text[]) AND nspname NOT LIKE 'pg\\_temp\\_%%'
+                    AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%%'
+               ELSE nspname = ANY(%(schemas)s::text[]) END
+), btree AS (
+    -- The types with a default b-tree operator class, read once rather than per column.
+    SELECT array_agg(oc.opcintype) AS types
+    FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
+    WHERE am.amname = 'btree' AND oc.opcdefault
+), rels AS (
     SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition, c.reltuples, c.relhasrules
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%(schemas)s)
+    WHERE c.relkind IN ('r', 'p') AND n.nspname IN (SELECT nspname FROM schemas)
 )
 SELECT json_build_object(
+  'schemas', (SELECT coalesce(json_agg(nspname ORDER BY nspname), '[]'::json) FROM schemas),
   'tables', (SELECT coalesce(json_agg(json_build_object(
       'schema', r.nspname, 'name', r.relname, 'partitioned', r.relkind = 'p',
       'estimate', greatest(r.reltuples, 0)::bigint,
@@ -43,12 +46,10 @@ SELECT json_build_object(
                       a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
                       a.attgenerated <> '', a.attidentity, a.attcollation <> 0, a.atthasdef,
                       -- Sortable as it is: json, xml, point and arrays are sorted as text.
-                      ty.typcategory <> 'A' AND EXISTS (
-                          SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
-                          WHERE am.amname = 'btree' AND oc.opcdefault AND oc.opcintype IN (
-                              ty.oid, ty.typbasetype,
-                              CASE ty.typtype WHEN 'e' THEN 'anyenum'::regtype
-                                              WHEN 'r' THEN 'anyrange'::regtype END)))
+                      ty.typcategory <> 'A' AND ARRAY[ty.oid, ty.typbasetype,
+                          CASE ty.typtype WHEN 'e' THEN 'anyenum'::regtype::oid
+                                          WHEN 'r' THEN 'anyrange'::regtype::oid END]
+                        && (SELECT types FROM btree))
                     ORDER BY a.attnum)
                   FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
                   WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped),
@@ -129,13 +130,17 @@ SELECT json_build_object(
 
 def read_schema(db: Session, schemas: Sequence[str] | None = None) -> Schema:
     """The tables, keys, foreign keys and sequences of `schemas` (default: all user schemas)."""
-    names = list(schemas) if schemas else user_schemas(db)
     # format_type() leaves out the schemas on the search_path: with only pg_catalog there,
-    # type names are qualified the same way for every client.
-    (saved,) = db.fetch("SELECT current_setting('search_path')")[0]
-    db.fetch("SELECT set_config('search_path', 'pg_catalog', true)")
-    (raw,) = db.fetch(_CATALOG_QUERY, {"schemas": names})[0]
+    # type names are qualified the same way for every client. One statement reads the setting
+    # (the materialized CTE, first) and changes it.
+    saved, _ = db.fetch(
+        "WITH saved AS MATERIALIZED (SELECT current_setting('search_path') AS path) "
+        "SELECT path, set_config('search_path', 'pg_catalog', true) FROM saved"
+    )[0]
+    wanted = list(schemas) if schemas else None
+    (raw,) = db.fetch(_CATALOG_QUERY, {"schemas": wanted, "system": list(_SYSTEM_SCHEMAS)})[0]
     db.fetch("SELECT set_config('search_path', %s, true)", (saved,))
+    names = wanted if wanted is not None else list(raw["schemas"])
     tables = tuple(
         Table(
             name=TableName(t["schema"], t["name"]),

@@ -6,7 +6,6 @@ mean a second module like this one.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
@@ -23,8 +22,6 @@ from genonaut.database_url import to_libpq_dsn as to_libpq_dsn
 from genonaut.database_url import with_database as with_database
 from genonaut.seed.core.schema_graph import TableName
 from genonaut.seed.errors import ConnectionFailed
-
-log = logging.getLogger(__name__)
 
 Connection = psycopg2.extensions.connection
 Cursor = psycopg2.extensions.cursor
@@ -46,8 +43,6 @@ STABLE_OUTPUT_SETTINGS = {
     # A backslash in '...' is an ordinary character, as core.sql_fragment reads conditions.
     "standard_conforming_strings": "on",
 }
-
-_SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
 
 
 def connect_plain(url: str) -> Connection:
