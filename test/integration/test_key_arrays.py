@@ -36,3 +36,34 @@ def test_a_composite_key_list_finds_exactly_its_rows(empty_db_url: str) -> None:
             assert cur.fetchall() == wanted
     finally:
         conn.close()
+
+
+def test_keys_of_array_and_time_columns_are_read_in_their_types(empty_db_url: str) -> None:
+    run_sql(
+        empty_db_url,
+        "CREATE TABLE marks (tags int[], at timestamptz, PRIMARY KEY (tags, at));"
+        "INSERT INTO marks VALUES ('{1,2}', '2024-01-01 00:00:00+00'),"
+        " ('{3}', '2024-02-01 12:30:00+00')",
+    )
+    conn = connect(empty_db_url)
+    try:
+        with conn.cursor() as cur:
+            for columns, types, keys in (
+                (
+                    ("tags", "at"),
+                    ("integer[]", "timestamp with time zone"),
+                    [("{1,2}", "2024-01-01 00:00:00+00")],
+                ),
+                (("at",), ("timestamp with time zone",), [("2024-02-01 12:30:00+00",)]),
+                (("tags",), ("integer[]",), [("{3}",)]),
+            ):
+                clause, params = key_in(columns, types, keys)
+                cur.execute(
+                    sql.SQL("SELECT tags::text, at::text FROM marks WHERE {}").format(clause),
+                    params,
+                )
+                found = cur.fetchall()
+                assert len(found) == 1
+                assert tuple(found[0][["tags", "at"].index(c)] for c in columns) == keys[0]
+    finally:
+        conn.close()
