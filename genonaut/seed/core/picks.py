@@ -131,7 +131,7 @@ class Chosen:
         for key in dropped:
             del pick.rows[key]
         self.unchecked = [(t, r) for t, r in self.unchecked if t != leaf or r.ident not in dropped]
-        self._reindex()
+        self._reindex({leaf})
 
     def drop_dangling(self) -> list[str]:
         """Remove rows whose reference the source itself cannot satisfy, and say so.
@@ -166,7 +166,7 @@ class Chosen:
                 ]
             for pick, key in doomed:
                 pick.rows.pop(key, None)
-            self._reindex()
+            self._reindex({pick.projection.table.name for pick, _ in doomed})
 
     def _index(self, leaf: TableName, row: ChosenRow) -> None:
         owners = self.schema.ancestors(leaf)
@@ -174,8 +174,13 @@ class Chosen:
             for owner in owners:
                 self.present.setdefault((owner, columns), set()).add(values)
 
-    def _reindex(self) -> None:
-        self.present.clear()
+    def _reindex(self, changed: set[TableName]) -> None:
+        """Rebuild the keys held for the tables that lost rows, and the partitioned tables
+        above them, from every table that holds into them."""
+        owners = {owner for leaf in changed for owner in self.schema.ancestors(leaf)}
+        for target in [t for t in self.present if t[0] in owners]:
+            del self.present[target]
         for leaf, pick in self.tables.items():
-            for row in pick.rows.values():
-                self._index(leaf, row)
+            if owners.intersection(self.schema.ancestors(leaf)):
+                for row in pick.rows.values():
+                    self._index(leaf, row)
