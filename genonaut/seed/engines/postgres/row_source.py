@@ -253,10 +253,10 @@ class PostgresRows:
         # The planner guesses how many rows a key list matches. Guessing many, it walks the
         # primary key and filters (a million rows to find three); guessing few, it reads every
         # match through the index (a hundred thousand rows of one busy parent). So: first the
-        # head of the table in key order, unless the chosen parents' share of their table
-        # says it holds too few (`expected_in_head`); only if it does, the matches
-        # through the index (OFFSET 0 keeps the planner from merging the two). Both give the
-        # first rows by key, so the result does not depend on which one answers.
+        # head of the table in key order (unless the chosen parents' share of their table
+        # says it holds too few: `expected_in_head`); only if the head comes up short, the
+        # matches through the index (OFFSET 0 keeps the planner from merging the two). Both
+        # give the first rows by key, so the result does not depend on which one answers.
         order, order_params = self._order(proj, find.order)
         limit = sql.Literal(find.limit)
         # Several requests of the statement that start from the same key list read its
