@@ -417,8 +417,8 @@ def _record(proj: Projection) -> sql.Composable:
 
 
 def _found(proj: Projection, record: dict[str, Any]) -> FoundRow:
-    """A json record of `select_list` (fields f1, f2, ...) as the plan's row."""
-    fields = [record[f"f{i}"] for i in range(1, len(record) + 1)]
+    """A json record of `select_list` (fields f1, f2, ..., in that order) as the plan's row."""
+    fields = list(record.values())
     count = len(proj.relations)
     return FoundRow(
         tuple(fields[0]),
