@@ -166,7 +166,7 @@ class Chosen:
                 ]
             for pick, key in doomed:
                 pick.rows.pop(key, None)
-            self._reindex({pick.projection.table.name for pick, _ in doomed})
+            self._reindex({emptied.projection.table.name for emptied, _ in doomed})
 
     def _index(self, leaf: TableName, row: ChosenRow) -> None:
         owners = self.schema.ancestors(leaf)

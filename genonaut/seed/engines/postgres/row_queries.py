@@ -88,7 +88,7 @@ def key_in(
     columns: Sequence[str], types: Sequence[str], values: Iterable[Key], *, negate: bool = False
 ) -> tuple[sql.Composable, list[Any]]:
     """`(columns) IN (values)`, each column's values sent as one array literal of their text
-    forms, read in the column's type (`_typed_array`)."""
+    forms, read in the column's type (`_placeholder`)."""
     distinct = set(values)
     # Without NULLs a key's own order is `sort_key`'s, and sorting needs no key function.
     has_null = any(None in key for key in distinct)
@@ -99,7 +99,7 @@ def key_in(
     if len(columns) == 1 and not _is_array(types[0]):
         op = "<> ALL" if negate else "= ANY"
         return (
-            sql.SQL(f"{{}} {op}({_typed_array(types[0])})").format(sql.Identifier(columns[0])),
+            sql.SQL(f"{{}} {op}({_placeholder(types[0])})").format(sql.Identifier(columns[0])),
             [array_literal(r[0] for r in rows)],
         )
     names = [sql.Identifier(f"k{i}") for i in range(len(columns))]
@@ -110,20 +110,19 @@ def key_in(
             sql.SQL(f"u.{{}}::{t}" if _is_array(t) else "u.{}").format(n)
             for n, t in zip(names, types, strict=True)
         ),
-        sql.SQL(", ").join(
-            sql.SQL("%s::text[]" if _is_array(t) else _typed_array(t)) for t in types
-        ),
+        sql.SQL(", ").join(sql.SQL(_placeholder(t)) for t in types),
         sql.SQL(", ").join(names),
     )
     return clause, [array_literal(r[i] for r in rows) for i in range(len(columns))]
 
 
-def _typed_array(type_name: str) -> str:
+def _placeholder(type_name: str) -> str:
     """The placeholder of one column's array literal, read in the column's type: each element
     goes through the type's own input function, as a cast from text would, without planning a
-    cast of every element of a text array. (A column that is itself an array is read from a
-    text array, one cast per value: `= ANY` would compare it with the elements of its values.)"""
-    return f"%s::{type_name}[]"
+    cast of every element of a text array. A column that is itself an array is read as text
+    and cast value by value in `key_in`'s unnest (`= ANY` would compare it with the elements
+    of its values)."""
+    return "%s::text[]" if _is_array(type_name) else f"%s::{type_name}[]"
 
 
 def _is_array(type_name: str) -> bool:

@@ -387,9 +387,9 @@ def shared_scans(requests: Sequence[Request]) -> dict[_Scan, sql.Identifier]:
     """Scans that more than one request of a batch reads through an index whatever the data,
     each with a name for the statement: a table's turn asks for the rows of each reference
     whose other references point at chosen rows, each reading the same children of the same
-    chosen parents. A request that may not need its scan (one that tries the head of the
-    table first, a fallback when another finds nothing) does not count: a shared scan reads
-    every match, where a scan of its own may stop early or not run."""
+    chosen parents. A request in key order (which may try the head of the table first) and a
+    fallback when another finds nothing do not count: a shared scan reads every match, where
+    a scan of its own may stop early or not run; sharing those too was measured slower."""
     counts: dict[_Scan, int] = {}
     for request in requests:
         if not isinstance(request, Find):
